@@ -1,0 +1,36 @@
+# Verity: `make run` serves the console with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	VERITY_DEBUG=$${VERITY_DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	VERITY_DEBUG=$${VERITY_DEBUG:-1} $(BIN)/python manage.py createcachetable
+	VERITY_DEBUG=$${VERITY_DEBUG:-1} $(BIN)/python manage.py seed_demo
+	VERITY_DEBUG=$${VERITY_DEBUG:-1} $(BIN)/python bin/run.py --host $(HOST) --port $(PORT)
+
+# pytest exits 5 when it collects nothing: that is a failure here, not a pass.
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var staticfiles test-artifacts

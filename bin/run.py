@@ -1,0 +1,59 @@
+#!/usr/bin/env python
+"""Run the development stack: the web server (and, once configured, Celery worker and
+beat) as child processes; Ctrl-C stops them all."""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def commands(host, port):
+    return {
+        "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", default="8000")
+    args = parser.parse_args()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    children = {
+        name: subprocess.Popen(cmd, cwd=ROOT, env=env)
+        for name, cmd in commands(args.host, args.port).items()
+    }
+    print(f"\nVerity is running at http://{args.host}:{args.port}/  (Ctrl-C stops everything)\n")
+    status = 0
+    try:
+        while True:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    print(f"{name} exited with {child.returncode}; stopping the others.")
+                    status = child.returncode or 1
+                    raise KeyboardInterrupt
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

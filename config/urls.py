@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from installcheck.ping import ping
+
+urlpatterns = [
+    path("messenger/v1/ping", ping, name="messenger-ping"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("workspaces.api.urls")),
+    path("api/v1/", include("security.api.urls")),
+    path("api/v1/", include("security.api.checker_urls")),
+    path("api/v1/", include("security.api.jwt_urls")),
+    path("api/v1/", include("installcheck.api.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("workspaces.urls")),
+    path("", include("security.urls")),
+    path("", include("security.checker_urls")),
+    path("", include("security.jwt_urls")),
+    path("", include("installcheck.urls")),
+]

@@ -1,0 +1,222 @@
+"""Counting gateway requests without a database write (or a network trip) per request.
+
+Each process adds to an in-memory buffer; a background thread flushes it every
+VERITY_COUNT_FLUSH_SECONDS in one pipelined round trip: HINCRBY per distinct counter
+into ``verity:counts``, and LPUSH+LTRIM per failure into the workspace's capped
+verification log. The fold job (installcheck.fold) moves those into the database.
+
+Without Redis (the embedded development default) the flush goes to the database
+(PendingCount and VerificationFailure rows), one batched write per interval, which
+works across the web, worker and beat processes as well.
+
+What a hard crash can lose is bounded: at most one flush interval of one process.
+If the sink is down the batch is dropped and logged; the gateway's decisions never
+depend on counting.
+"""
+
+import atexit
+import json
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+
+log = logging.getLogger("verity.counting")
+
+COUNTS_KEY = "verity:counts"
+VLOG_KEY = "verity:vlog:{workspace_id}"
+VLOG_DIRTY_KEY = "verity:vlog:dirty"
+SEP = "\t"
+SEEN = "seen"
+COUNT = "count"
+
+
+def _clean(value):
+    return (value or "").replace(SEP, " ")
+
+
+@dataclass(frozen=True)
+class CountKey:
+    """One counter: requests of one kind from one installation on one day."""
+
+    workspace_id: int
+    platform: str
+    installation: str
+    outcome: str
+    code: str = ""
+    proof: str = ""
+    app_version: str = ""
+    day: str = ""
+
+    def field(self):
+        parts = (
+            COUNT,
+            str(self.workspace_id),
+            self.platform,
+            _clean(self.installation),
+            self.outcome,
+            self.code,
+            self.proof,
+            _clean(self.app_version),
+            self.day,
+        )
+        return SEP.join(parts)
+
+    def seen_field(self):
+        return SEP.join((SEEN, str(self.workspace_id), self.platform, _clean(self.installation)))
+
+
+def parse_field(field):
+    """(kind, values) of a stored field; kind is COUNT or SEEN, or None if unknown."""
+    parts = field.split(SEP)
+    if parts[0] == COUNT and len(parts) == 9:
+        return COUNT, CountKey(int(parts[1]), *parts[2:])
+    if parts[0] == SEEN and len(parts) == 4:
+        return SEEN, (int(parts[1]), parts[2], parts[3])
+    return None, None
+
+
+class RedisSink:
+    """Writes a batch to Redis in one pipelined round trip."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def write(self, counts, seen, failures):
+        pipe = self.client.pipeline(transaction=False)
+        for field, n in counts.items():
+            pipe.hincrby(COUNTS_KEY, field, n)
+        if seen:
+            pipe.hset(COUNTS_KEY, mapping=seen)
+        cap = settings.VERITY_VERIFICATION_LOG_CAP
+        for workspace_id, entries in failures.items():
+            key = VLOG_KEY.format(workspace_id=workspace_id)
+            pipe.lpush(key, *[json.dumps(entry) for entry in entries])
+            pipe.ltrim(key, 0, cap - 1)
+            pipe.sadd(VLOG_DIRTY_KEY, workspace_id)
+        pipe.execute()
+
+
+class DatabaseSink:
+    """Writes a batch to the database (no Redis configured)."""
+
+    def write(self, counts, seen, failures):
+        from django.db import transaction
+
+        from .models import PendingCount, VerificationFailure
+
+        rows = [PendingCount(field=f, count=n) for f, n in counts.items()]
+        rows += [PendingCount(field=f, count=int(ts)) for f, ts in seen.items()]
+        logs = [
+            VerificationFailure(workspace_id=workspace_id, **entry_fields(entry))
+            for workspace_id, entries in failures.items()
+            for entry in entries
+        ]
+        with transaction.atomic():
+            PendingCount.objects.bulk_create(rows)
+            VerificationFailure.objects.bulk_create(logs)
+
+
+def entry_fields(entry):
+    """VerificationFailure fields of a buffered failure entry."""
+    from datetime import UTC, datetime
+
+    return {
+        "created_at": datetime.fromtimestamp(entry["ts"], tz=UTC),
+        "platform": entry["platform"],
+        "installation": entry["installation"],
+        "identifier_type": entry.get("identifier_type") or "",
+        "identifier": entry.get("identifier") or "",
+        "code": entry["code"],
+        "rejected": entry["rejected"],
+        "app_version": entry.get("app_version") or "",
+        "diagnosis": entry.get("diagnosis") or [],
+        "request_id": entry["request_id"],
+    }
+
+
+def default_sink():
+    if settings.REDIS_URL:
+        from .redis import client
+
+        return RedisSink(client())
+    return DatabaseSink()
+
+
+class CountBuffer:
+    """The counts and failures of this process since the last flush."""
+
+    def __init__(self, sink_factory=default_sink):
+        self._sink_factory = sink_factory
+        self._sink = None
+        self._lock = threading.Lock()
+        self._counts = Counter()
+        self._seen = {}
+        self._failures = {}
+        self._thread_pid = None
+        self.dropped = 0
+
+    def add(self, key, now, failure=None):
+        with self._lock:
+            self._counts[key.field()] += 1
+            self._seen[key.seen_field()] = int(now)
+            if failure is not None:
+                self._failures.setdefault(key.workspace_id, []).append(failure)
+        if self._thread_pid != os.getpid() and settings.VERITY_COUNT_FLUSHER:
+            self._start_flusher()
+
+    def flush_discard(self):
+        """Forget what is buffered (tests)."""
+        with self._lock:
+            self._counts, self._seen, self._failures = Counter(), {}, {}
+
+    def pending(self):
+        with self._lock:
+            return sum(self._counts.values())
+
+    def flush(self):
+        """Send the buffered batch; on failure drop it and log how much was lost."""
+        with self._lock:
+            counts, seen, failures = self._counts, self._seen, self._failures
+            self._counts, self._seen, self._failures = Counter(), {}, {}
+        if not counts and not failures:
+            return 0
+        try:
+            if self._sink is None:
+                self._sink = self._sink_factory()
+            self._sink.write(counts, seen, failures)
+        except Exception as exc:  # the sink's errors must never reach a request
+            lost = sum(counts.values())
+            self.dropped += lost
+            log.warning(
+                "counting sink unavailable (%s): dropped %d counts and %d failure entries",
+                type(exc).__name__,
+                lost,
+                sum(len(v) for v in failures.values()),
+            )
+            return 0
+        return sum(counts.values())
+
+    def _start_flusher(self):
+        with self._lock:
+            if self._thread_pid == os.getpid():
+                return
+            # After a fork the parent's thread is gone: start one in this process.
+            self._thread_pid = os.getpid()
+            self._sink = None
+        thread = threading.Thread(target=self._run, name="verity-count-flusher", daemon=True)
+        thread.start()
+
+    def _run(self):
+        pid = os.getpid()
+        while self._thread_pid == pid:
+            time.sleep(settings.VERITY_COUNT_FLUSH_SECONDS)
+            self.flush()
+
+
+buffer = CountBuffer()
+atexit.register(buffer.flush)

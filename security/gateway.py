@@ -1,0 +1,276 @@
+"""The messenger gateway's rules (SPEC §3): parse a ping, decide its fate.
+
+Pure: plain values in, plain values out. The HTTP endpoint (installcheck.views) reads
+the body and the Origin, fetches a WorkspaceConfig snapshot, calls ``decide``, counts
+the outcome and renders ``Decision.body``.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from workspaces.domains import host_matches
+
+from . import hashing, tokens
+
+PLATFORMS = ("web", "ios", "android")
+MAX_BODY_BYTES = 8 * 1024
+MAX_IDENTIFIER_LENGTH = 255
+
+# field -> (maximum length, required)
+_FIELDS = {
+    "app_id": (64, True),
+    "platform": (16, True),
+    "user_id": (MAX_IDENTIFIER_LENGTH, False),
+    "email": (MAX_IDENTIFIER_LENGTH, False),
+    "user_hash": (256, False),
+    "user_jwt": (MAX_BODY_BYTES, False),
+    "app_bundle": (MAX_IDENTIFIER_LENGTH, False),
+    "app_version": (64, False),
+}
+# Optional fields where an empty string is a client bug worth a 400, not "absent".
+_NON_EMPTY = {"user_id", "email", "user_hash", "user_jwt"}
+
+VISITOR = "visitor"
+VERIFIED = "verified"
+UNVERIFIED = "unverified"
+REJECTED = "rejected"
+
+MISSING_USER_HASH = "missing_user_hash"
+INVALID_USER_HASH = "invalid_user_hash"
+HMAC_NOT_ALLOWED = "hmac_not_allowed"
+UNTRUSTED_DOMAIN = "untrusted_domain"
+UNKNOWN_APP = "unknown_app"
+BAD_REQUEST = "bad_request"
+
+MESSAGES = {
+    MISSING_USER_HASH: (
+        "This request identifies a user (user_id or email) but carries no user_hash or "
+        "user_jwt. Generate a user_hash (or a JWT) on your server for every logged-in user "
+        "and send it with the identifier."
+    ),
+    INVALID_USER_HASH: (
+        "The user_hash does not match. It must be the hex HMAC-SHA256 of the user_id (or "
+        "the email when no user_id is sent), keyed with this platform's identity "
+        "verification secret. Use the hash checker in the console to find out why."
+    ),
+    HMAC_NOT_ALLOWED: (
+        "This platform no longer accepts user_hash proofs. Send a user_jwt signed with "
+        "your messenger key instead."
+    ),
+    tokens.JWT_MALFORMED: (
+        "The user_jwt is not a well-formed JSON Web Token (three base64url parts with a "
+        "JSON header and payload, numeric exp/nbf/iat)."
+    ),
+    tokens.JWT_BAD_ALGORITHM: (
+        "The user_jwt must be signed with HS256; no other algorithm is accepted."
+    ),
+    tokens.JWT_UNKNOWN_KEY: (
+        "The user_jwt's kid names no valid messenger key of this workspace (unknown, "
+        "revoked, or past its grace period). Sign with the current key."
+    ),
+    tokens.JWT_INVALID_SIGNATURE: (
+        "The user_jwt's signature does not verify with any valid messenger key of this "
+        "workspace. Sign it with the current messenger key (not the identity secret)."
+    ),
+    tokens.JWT_EXPIRED: "The user_jwt has expired (exp is in the past). Send a fresh token.",
+    tokens.JWT_NOT_YET_VALID: (
+        "The user_jwt is not valid yet (nbf or iat is in the future). Check your server's clock."
+    ),
+    tokens.JWT_MISSING_USER_ID: "The user_jwt must carry a non-empty string user_id claim.",
+    tokens.JWT_USER_MISMATCH: (
+        "The user_id in the request differs from the user_id inside the user_jwt. Send the "
+        "same user_id, or leave it out of the request."
+    ),
+    UNTRUSTED_DOMAIN: (
+        "This page's origin is not on the workspace's trusted-domain list. Add it in the "
+        "console if it is yours."
+    ),
+    UNKNOWN_APP: "No workspace has this app_id. Copy the app_id from your console.",
+}
+
+
+class BadPing(ValueError):
+    """A body that is not a valid ping; ``fields`` says what is wrong with which field."""
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+@dataclass(frozen=True)
+class Ping:
+    app_id: str
+    platform: str
+    user_id: str | None = None
+    email: str | None = None
+    user_hash: str | None = None
+    user_jwt: str | None = None
+    app_bundle: str | None = None
+    app_version: str | None = None
+
+
+def parse_ping(body):
+    """A Ping from raw body bytes; raises BadPing with per-field messages."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadPing("The body must be a JSON object.") from None
+    if not isinstance(data, dict):
+        raise BadPing("The body must be a JSON object.")
+    values, errors = {}, {}
+    for name, (max_length, required) in _FIELDS.items():
+        value = data.get(name)
+        if value is None:
+            if required:
+                errors[name] = "This field is required."
+            continue
+        if not isinstance(value, str):
+            errors[name] = "Must be a string."
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            errors[name] = "Must be valid Unicode text."
+            continue
+        if len(value) > max_length:
+            errors[name] = f"At most {max_length} characters."
+            continue
+        if value == "":
+            if required or name in _NON_EMPTY:
+                errors[name] = "Must not be empty; leave the field out instead."
+            continue
+        values[name] = value
+    if "platform" in values and values["platform"] not in PLATFORMS:
+        errors["platform"] = f"Must be one of {', '.join(PLATFORMS)}."
+    if errors:
+        raise BadPing("Some fields are invalid.", errors)
+    return Ping(**values)
+
+
+@dataclass(frozen=True)
+class SecretCandidate:
+    reference: str
+    secret: str
+    valid_until: datetime | None = None
+
+    def usable_at(self, now):
+        return self.valid_until is None or self.valid_until > now
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    enforced: bool = False
+    hmac_allowed: bool = True
+    secrets: tuple[SecretCandidate, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """Everything the gateway needs to decide for one workspace, decrypted."""
+
+    workspace_id: int
+    app_id: str
+    platforms: Mapping[str, PlatformConfig]
+    jwt_keys: tuple[tokens.KeyCandidate, ...] = ()
+    trusted_domains: tuple[str, ...] = ()
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: int
+    outcome: str
+    code: str | None = None
+    proof: str | None = None
+    method: str | None = None
+    identifier: str | None = None
+    headers: dict = field(default_factory=dict)
+    fields: dict = field(default_factory=dict)
+    message: str | None = None
+
+    @property
+    def identified(self):
+        return self.outcome in (VERIFIED, UNVERIFIED, REJECTED)
+
+    def body(self):
+        if self.status in (200,) and self.outcome != UNVERIFIED:
+            return {"identity": self.outcome}
+        if self.outcome == UNVERIFIED:
+            return {"identity": UNVERIFIED, "warning": self.code, "message": self.message}
+        body = {"error": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        return body
+
+
+def bad_request(message, fields=None, status=400):
+    return Decision(
+        status=status, outcome=BAD_REQUEST, code=BAD_REQUEST, message=message, fields=fields or {}
+    )
+
+
+def unknown_app():
+    return Decision(
+        status=404, outcome=UNKNOWN_APP, code=UNKNOWN_APP, message=MESSAGES[UNKNOWN_APP]
+    )
+
+
+def _failure(code, platform_config, identifier, method):
+    message = MESSAGES[code]
+    if not platform_config.enforced:
+        return Decision(
+            200, UNVERIFIED, code=code, identifier=identifier, method=method, message=message
+        )
+    if code == MISSING_USER_HASH:
+        return Decision(403, REJECTED, code=code, identifier=identifier, message=message)
+    challenge = f'Verity realm="messenger", error="{code}"'
+    return Decision(
+        401,
+        REJECTED,
+        code=code,
+        identifier=identifier,
+        method=method,
+        message=message,
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+def decide(ping, config, origin_host, now):
+    """Steps 3-7 of the decision table; the caller has done 1 (parse) and 2 (lookup)."""
+    if (
+        ping.platform == "web"
+        and config.trusted_domains
+        and not host_matches(origin_host, config.trusted_domains)
+    ):
+        return Decision(
+            403, UNTRUSTED_DOMAIN, code=UNTRUSTED_DOMAIN, message=MESSAGES[UNTRUSTED_DOMAIN]
+        )
+    platform = config.platforms[ping.platform]
+    _, identifier = hashing.identifier_for(ping.user_id, ping.email)
+    if identifier is None and ping.user_jwt is None:
+        return Decision(200, VISITOR)
+
+    if ping.user_jwt is not None:
+        result = tokens.verify(ping.user_jwt, config.jwt_keys, now)
+        if result.ok and ping.user_id is not None and ping.user_id != result.claims["user_id"]:
+            result = tokens.TokenResult(code=tokens.JWT_USER_MISMATCH, kid=result.kid)
+        shown = result.claims["user_id"] if result.ok else identifier
+        if result.ok:
+            return Decision(
+                200, VERIFIED, proof=f"jwt:{result.kid}", method="jwt", identifier=shown
+            )
+        return _failure(result.code, platform, shown, "jwt")
+
+    if ping.user_hash is not None:
+        if not platform.hmac_allowed:
+            return _failure(HMAC_NOT_ALLOWED, platform, identifier, "hmac")
+        usable = [(s.reference, s.secret) for s in platform.secrets if s.usable_at(now)]
+        reference = hashing.matching_secret(usable, identifier, ping.user_hash)
+        if reference is not None:
+            return Decision(200, VERIFIED, proof=reference, method="hmac", identifier=identifier)
+        return _failure(INVALID_USER_HASH, platform, identifier, "hmac")
+
+    return _failure(MISSING_USER_HASH, platform, identifier, None)

@@ -1,0 +1,129 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from workspaces.models import Workspace
+
+from . import crypto
+
+
+class Platform(models.TextChoices):
+    WEB = "web", "Web"
+    IOS = "ios", "iOS"
+    ANDROID = "android", "Android"
+
+
+class PlatformSettings(models.Model):
+    """Enforcement and HMAC-allowed flags of one platform of a workspace."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="platforms")
+    platform = models.CharField(max_length=8, choices=Platform.choices)
+    enforced = models.BooleanField(default=False)
+    hmac_allowed = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["workspace", "platform"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "platform"], name="one_settings_row"),
+        ]
+
+    def __str__(self):
+        return f"{self.workspace.app_id}/{self.platform}"
+
+
+class SecretState(models.TextChoices):
+    CURRENT = "current", "Current"
+    RETIRED = "retired", "Retired"
+
+
+class IdentitySecret(models.Model):
+    """One version of a platform's HMAC identity-verification secret, encrypted."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="identity_secrets"
+    )
+    platform = models.CharField(max_length=8, choices=Platform.choices)
+    version = models.PositiveIntegerField()
+    ciphertext = models.TextField()
+    state = models.CharField(max_length=8, choices=SecretState.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    # A retired secret still verifies until this moment (overlap rotation).
+    valid_until = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["workspace", "platform", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "platform", "version"], name="unique_secret_version"
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "platform"],
+                condition=models.Q(state="current"),
+                name="one_current_secret",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.workspace.app_id}/{self.platform} v{self.version} ({self.state})"
+
+    @property
+    def reference(self):
+        """How counts and logs name this secret: ``hmac:web:v2``."""
+        return f"hmac:{self.platform}:v{self.version}"
+
+    def plaintext(self):
+        return crypto.decrypt(self.ciphertext)
+
+
+class MessengerKey(models.Model):
+    """An HS256 messenger JWT signing key of a workspace, encrypted."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="jwt_keys")
+    kid = models.CharField(max_length=32)
+    ciphertext = models.TextField()
+    is_current = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Set when the key stops being current: it verifies until then (grace period).
+    valid_until = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["workspace", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "kid"], name="unique_kid"),
+            models.UniqueConstraint(
+                fields=["workspace"],
+                condition=models.Q(is_current=True),
+                name="one_current_key",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.workspace.app_id}/{self.kid}"
+
+    @property
+    def reference(self):
+        return f"jwt:{self.kid}"
+
+    def state(self, now=None):
+        now = now or timezone.now()
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.is_current:
+            return "current"
+        if self.valid_until is not None and self.valid_until > now:
+            return "grace"
+        return "expired"
+
+    def plaintext(self):
+        return crypto.decrypt(self.ciphertext)

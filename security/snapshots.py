@@ -1,0 +1,154 @@
+"""Per-process, decrypted snapshots of workspace settings for the gateway.
+
+How a settings change reaches every gateway process within 1 second: every action that
+changes something the gateway obeys bumps the single-row ConfigGeneration counter and
+stamps the workspace with the new value, in the same transaction
+(workspaces.actions.mark_config_changed). Each process remembers the last generation it
+has seen and, at most every VERITY_CONFIG_POLL_SECONDS (0.5 s), asks the database for the
+workspaces stamped later than that, and drops their snapshots. The row lock on the
+counter makes versions commit in order, so no change can slip behind the one seen.
+Between polls a request costs no database or network round trip at all.
+
+Redis plays no part in the decision: with Redis down the gateway decides exactly as
+before. With the database down the poll fails and the gateway answers 503 rather than
+deciding on settings that may be stale.
+"""
+
+import threading
+import time
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from workspaces.models import ConfigGeneration, TrustedDomain, Workspace
+
+from .gateway import PlatformConfig, SecretCandidate, WorkspaceConfig
+from .models import IdentitySecret, MessengerKey, PlatformSettings, SecretState
+from .tokens import KeyCandidate
+
+# Unknown app_ids are remembered too, so random ids cannot turn into database load;
+# the negative cache is bounded so they cannot turn into memory either.
+_MAX_NEGATIVE = 10_000
+_MISSING = object()
+
+
+def load_config(app_id, now=None):
+    """Build the WorkspaceConfig of ``app_id`` from the database, or None."""
+    now = now or timezone.now()
+    workspace = (
+        Workspace.objects.filter(app_id=app_id).only("id", "app_id", "config_version").first()
+    )
+    if workspace is None:
+        return None
+    flags = {row.platform: row for row in PlatformSettings.objects.filter(workspace=workspace)}
+    secrets = {}
+    verifying = IdentitySecret.objects.filter(workspace=workspace).filter(
+        Q(state=SecretState.CURRENT) | Q(state=SecretState.RETIRED, valid_until__gt=now)
+    )
+    for secret in verifying.order_by("platform", "-version"):
+        secrets.setdefault(secret.platform, []).append(
+            SecretCandidate(
+                reference=secret.reference,
+                secret=secret.plaintext(),
+                valid_until=None if secret.state == SecretState.CURRENT else secret.valid_until,
+            )
+        )
+    platforms = {}
+    for platform in ("web", "ios", "android"):
+        row = flags.get(platform)
+        platforms[platform] = PlatformConfig(
+            enforced=row.enforced if row else False,
+            hmac_allowed=row.hmac_allowed if row else True,
+            secrets=tuple(secrets.get(platform, ())),
+        )
+    keys = MessengerKey.objects.filter(workspace=workspace, revoked_at__isnull=True).filter(
+        Q(is_current=True) | Q(valid_until__gt=now)
+    )
+    jwt_keys = tuple(
+        KeyCandidate(
+            kid=key.kid,
+            key=key.plaintext(),
+            valid_until=None if key.is_current else key.valid_until,
+        )
+        for key in keys.order_by("-is_current", "-created_at")
+    )
+    domains = tuple(
+        TrustedDomain.objects.filter(workspace=workspace).values_list("domain", flat=True)
+    )
+    return WorkspaceConfig(
+        workspace_id=workspace.id,
+        app_id=workspace.app_id,
+        platforms=platforms,
+        jwt_keys=jwt_keys,
+        trusted_domains=domains,
+        version=workspace.config_version,
+    )
+
+
+class SnapshotCache:
+    """The snapshots of one process, refreshed by polling the config generation."""
+
+    def __init__(self, poll_seconds=None):
+        self._poll_seconds = poll_seconds
+        self._configs = {}
+        self._negative = 0
+        self._seen = None
+        self._next_poll = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def poll_seconds(self):
+        if self._poll_seconds is not None:
+            return self._poll_seconds
+        return settings.VERITY_CONFIG_POLL_SECONDS
+
+    def clear(self):
+        with self._lock:
+            self._configs = {}
+            self._negative = 0
+            self._seen = None
+            self._next_poll = 0.0
+
+    def _poll(self):
+        generation = (
+            ConfigGeneration.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+        )
+        if self._seen is None:
+            self._configs = {}
+        elif generation != self._seen:
+            changed = Workspace.objects.filter(config_version__gt=self._seen).values_list(
+                "app_id", flat=True
+            )
+            for app_id in changed:
+                self._configs.pop(app_id, None)
+        self._seen = generation
+
+    def refresh_if_due(self):
+        """Poll the generation when the interval has passed; raises on database errors."""
+        now = time.monotonic()
+        if now < self._next_poll:
+            return
+        with self._lock:
+            if now < self._next_poll:
+                return
+            self._poll()
+            self._next_poll = time.monotonic() + self.poll_seconds
+
+    def get(self, app_id):
+        """The WorkspaceConfig of ``app_id`` (None if unknown); raises on database errors."""
+        self.refresh_if_due()
+        config = self._configs.get(app_id)
+        if config is None:
+            config = load_config(app_id)
+            if config is None:
+                if self._negative >= _MAX_NEGATIVE:
+                    self._configs = {k: v for k, v in self._configs.items() if v is not _MISSING}
+                    self._negative = 0
+                self._negative += 1
+                config = _MISSING
+            self._configs[app_id] = config
+        return None if config is _MISSING else config
+
+
+snapshots = SnapshotCache()

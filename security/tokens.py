@@ -1,0 +1,103 @@
+"""The messenger JWT method: pure verification of HS256 tokens against a key set.
+
+A ``KeyCandidate`` is (kid, key, valid_until): the key as the customer holds it (a
+string, used as UTF-8 bytes like every JWT library does) and, for a key in its grace
+period, the moment it stops verifying. Revoked keys are never passed in.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import jwt
+
+LEEWAY_SECONDS = 30
+ALGORITHM = "HS256"
+
+JWT_MALFORMED = "jwt_malformed"
+JWT_BAD_ALGORITHM = "jwt_bad_algorithm"
+JWT_UNKNOWN_KEY = "jwt_unknown_key"
+JWT_INVALID_SIGNATURE = "jwt_invalid_signature"
+JWT_EXPIRED = "jwt_expired"
+JWT_NOT_YET_VALID = "jwt_not_yet_valid"
+JWT_MISSING_USER_ID = "jwt_missing_user_id"
+JWT_USER_MISMATCH = "jwt_user_mismatch"
+
+
+@dataclass(frozen=True)
+class KeyCandidate:
+    kid: str
+    key: str
+    valid_until: datetime | None = None
+
+    def usable_at(self, now):
+        return self.valid_until is None or self.valid_until > now
+
+
+@dataclass(frozen=True)
+class TokenResult:
+    """Either ``claims`` and the ``kid`` that verified them, or a failure ``code``."""
+
+    code: str | None = None
+    claims: dict | None = None
+    kid: str | None = None
+
+    @property
+    def ok(self):
+        return self.code is None
+
+
+def unverified_header(token):
+    """The decoded JOSE header, or None when the token is not a JWS compact string."""
+    if not isinstance(token, str) or token.count(".") != 2:
+        return None
+    try:
+        header = jwt.get_unverified_header(token)
+    except (jwt.DecodeError, json.JSONDecodeError, UnicodeError, ValueError, TypeError):
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def _decode(token, key):
+    # PyJWT checks exp/nbf/iat against the wall clock; ``now`` in ``verify`` only
+    # decides which keys are still inside their grace period.
+    return jwt.decode(
+        token,
+        key.encode("utf-8"),
+        algorithms=[ALGORITHM],
+        leeway=LEEWAY_SECONDS,
+        options={"verify_aud": False, "verify_iss": False},
+    )
+
+
+def verify(token, candidates, now):
+    """Verify ``token`` against the keys in ``candidates`` that are usable at ``now``."""
+    header = unverified_header(token)
+    if header is None:
+        return TokenResult(code=JWT_MALFORMED)
+    if header.get("alg") != ALGORITHM:
+        return TokenResult(code=JWT_BAD_ALGORITHM)
+    usable = [c for c in candidates if c.usable_at(now)]
+    if "kid" in header:
+        kid = header["kid"]
+        usable = [c for c in usable if isinstance(kid, str) and c.kid == kid]
+        if not usable:
+            return TokenResult(code=JWT_UNKNOWN_KEY)
+    elif not usable:
+        return TokenResult(code=JWT_INVALID_SIGNATURE)
+    for candidate in usable:
+        try:
+            claims = _decode(token, candidate.key)
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.ExpiredSignatureError:
+            return TokenResult(code=JWT_EXPIRED, kid=candidate.kid)
+        except jwt.ImmatureSignatureError:
+            return TokenResult(code=JWT_NOT_YET_VALID, kid=candidate.kid)
+        except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError):
+            return TokenResult(code=JWT_MALFORMED, kid=candidate.kid)
+        user_id = claims.get("user_id")
+        if not isinstance(user_id, str) or not user_id:
+            return TokenResult(code=JWT_MISSING_USER_ID, kid=candidate.kid)
+        return TokenResult(claims=claims, kid=candidate.kid)
+    return TokenResult(code=JWT_INVALID_SIGNATURE)

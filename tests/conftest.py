@@ -1,0 +1,69 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.factories import make_user, make_workspace
+
+
+def require(service, reason):
+    """Skip with a visible reason, except in CI where every service must be there."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{service} is required in CI: {reason}")
+    pytest.skip(f"needs {service}: {reason}")
+
+
+@pytest.fixture
+def redis_client():
+    """A client on the test Redis database, emptied before and after the test."""
+    if not settings.REDIS_URL:
+        require("Redis", "REDIS_URL is not set")
+    from installcheck.redis import client
+
+    redis = client()
+    try:
+        redis.ping()
+    except Exception as exc:
+        require("Redis", f"cannot reach {settings.REDIS_URL}: {exc}")
+    redis.flushdb()
+    yield redis
+    redis.flushdb()
+
+
+@pytest.fixture
+def postgres():
+    if connection.vendor != "postgresql":
+        require("PostgreSQL", "DATABASE_URL does not point to PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gateway_state():
+    from installcheck.counting import buffer
+    from security.snapshots import snapshots
+
+    snapshots.clear()
+    buffer.flush_discard()
+    yield
+    snapshots.clear()
+    buffer.flush_discard()
+
+
+@pytest.fixture
+def workspace(db):
+    return make_workspace("Acme")
+
+
+@pytest.fixture
+def personas(workspace):
+    """An admin, a developer, a viewer of ``workspace``, an outsider and a support user."""
+    from workspaces.actions import add_member, grant_support
+
+    people = {}
+    for role in ("admin", "developer", "viewer"):
+        people[role] = make_user(role)
+        add_member(workspace, people[role], role)
+    people["outsider"] = make_user("outsider")
+    people["support"] = make_user("support")
+    grant_support(people["support"])
+    return people

@@ -1,0 +1,46 @@
+"""Factories: users, and workspaces made through the real provisioning action."""
+
+import itertools
+
+import factory
+from django.contrib.auth import get_user_model
+
+PASSWORD = "correct horse battery staple"
+_names = itertools.count(1)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+
+def make_user(username=None, **kwargs):
+    if username is None:
+        return UserFactory(**kwargs)
+    return UserFactory(username=username, **kwargs)
+
+
+def make_workspace(name=None, **kwargs):
+    from security.actions import create_workspace
+
+    return create_workspace(name or f"Workspace {next(_names)}", **kwargs)
+
+
+def secret_of(workspace, platform):
+    from security.models import IdentitySecret, SecretState
+
+    return IdentitySecret.objects.get(
+        workspace=workspace, platform=platform, state=SecretState.CURRENT
+    ).plaintext()
+
+
+def current_key(workspace):
+    from security.models import MessengerKey
+
+    key = MessengerKey.objects.get(workspace=workspace, is_current=True)
+    return key.kid, key.plaintext()

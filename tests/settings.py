@@ -1,0 +1,32 @@
+"""Test settings: the real settings module, with keys generated for this run.
+
+Values go into os.environ (not just settings) so that a Celery worker or server
+started by a test as a subprocess shares them.
+"""
+
+import os
+import tempfile
+
+from cryptography.fernet import Fernet
+
+os.environ.setdefault("SECRET_KEY", "test-" + os.urandom(16).hex())
+os.environ.setdefault("VERITY_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+os.environ.setdefault("VERITY_DEBUG", "0")
+os.environ.setdefault("VERITY_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("VERITY_CONFIG_POLL_SECONDS", "0")
+os.environ.setdefault("VERITY_COUNT_FLUSHER", "0")
+os.environ.setdefault("VERITY_SECURE_COOKIES", "0")
+os.environ.setdefault("VERITY_VAR_DIR", tempfile.mkdtemp(prefix="verity-test-"))
+if os.environ.get("REDIS_URL") and not os.environ.get("VERITY_TEST_REDIS_KEEP_DB"):
+    # Tests flush their Redis database: never the one `make run` uses.
+    test_db = os.environ.get("VERITY_TEST_REDIS_DB", "15")
+    base = os.environ["REDIS_URL"].rsplit("/", 1)
+    if base[-1].isdigit():
+        os.environ["REDIS_URL"] = f"{base[0]}/{test_db}"
+    else:
+        os.environ["REDIS_URL"] = os.environ["REDIS_URL"].rstrip("/") + f"/{test_db}"
+    os.environ["VERITY_TEST_REDIS_KEEP_DB"] = "1"
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,30 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from ..models import Membership
+from .serializers import WorkspaceSerializer
+
+
+@extend_schema(responses=WorkspaceSerializer(many=True))
+@api_view(["GET"])
+def workspace_list(request):
+    """The caller's workspaces with their role in each."""
+    memberships = Membership.objects.filter(user=request.user).select_related(
+        "workspace__production", "workspace__test_workspace"
+    )
+    rows = []
+    for membership in memberships.order_by("workspace__name", "workspace__is_test"):
+        workspace = membership.workspace
+        twin = workspace.twin
+        rows.append(
+            {
+                "app_id": workspace.app_id,
+                "name": workspace.name,
+                "display_name": workspace.display_name,
+                "is_test": workspace.is_test,
+                "role": membership.role,
+                "twin_app_id": twin.app_id if twin else None,
+            }
+        )
+    return Response(WorkspaceSerializer(rows, many=True).data)

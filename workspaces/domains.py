@@ -1,0 +1,87 @@
+"""Host names: normalising Origins and trusted-domain patterns, and matching them.
+
+Pure functions. Both sides go through ``normalize_host`` so that ``Bücher.DE`` typed in
+the console matches an ``Origin: https://xn--bcher-kva.de`` sent by a browser.
+"""
+
+import re
+from urllib.parse import urlsplit
+
+MAX_HOST_LENGTH = 253
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+class InvalidDomain(ValueError):
+    """A value that is not a host name or *.host pattern."""
+
+
+def normalize_host(value):
+    """Lower-case, IDNA-encode and validate a bare host name; raise InvalidDomain."""
+    if not isinstance(value, str):
+        raise InvalidDomain("A domain must be text.")
+    host = value.strip().rstrip(".").lower()
+    if not host:
+        raise InvalidDomain("Enter a domain such as app.example.com.")
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidDomain(f"{value!r} is not a valid international domain name.") from None
+    if len(ascii_host) > MAX_HOST_LENGTH:
+        raise InvalidDomain("A domain name has at most 253 characters.")
+    labels = ascii_host.split(".")
+    if not all(_LABEL.match(label) for label in labels):
+        raise InvalidDomain(
+            f"{value!r} is not a host name: use letters, digits, hyphens and dots only."
+        )
+    return ascii_host
+
+
+def normalize_pattern(value):
+    """Normalise a trusted-domain entry: ``example.com`` or ``*.example.com``.
+
+    Schemes, paths, ports and other wildcards are refused with a message that says so.
+    """
+    if not isinstance(value, str):
+        raise InvalidDomain("A domain must be text.")
+    raw = value.strip()
+    if "://" in raw or "/" in raw:
+        raise InvalidDomain("Enter only the host name, without https:// or a path.")
+    if ":" in raw:
+        raise InvalidDomain("Enter the host name without a port.")
+    if raw.startswith("*."):
+        suffix = normalize_host(raw[2:])
+        if "." not in suffix:
+            raise InvalidDomain("A wildcard must cover a domain, e.g. *.example.com.")
+        return "*." + suffix
+    if "*" in raw:
+        raise InvalidDomain("Only a leading '*.' wildcard is allowed, e.g. *.example.com.")
+    return normalize_host(raw)
+
+
+def origin_host(origin):
+    """The normalised host of an ``Origin`` header value, or None if it has none."""
+    if not origin or not isinstance(origin, str) or origin == "null":
+        return None
+    try:
+        host = urlsplit(origin.strip()).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    try:
+        return normalize_host(host)
+    except InvalidDomain:
+        return None
+
+
+def host_matches(host, patterns):
+    """Whether a normalised host is covered by one of the normalised patterns."""
+    if host is None:
+        return False
+    for pattern in patterns:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]):
+                return True
+        elif host == pattern:
+            return True
+    return False

@@ -1,0 +1,143 @@
+import secrets
+import string
+
+from django.conf import settings
+from django.db import models
+
+APP_ID_ALPHABET = string.ascii_lowercase + string.digits
+APP_ID_LENGTH = 8
+
+
+def new_app_id():
+    return "".join(secrets.choice(APP_ID_ALPHABET) for _ in range(APP_ID_LENGTH))
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    DEVELOPER = "developer", "Developer"
+    VIEWER = "viewer", "Viewer"
+
+
+SUPPORT_GROUP = "support"
+
+
+class Workspace(models.Model):
+    """A customer account, known publicly by its app_id."""
+
+    app_id = models.CharField(max_length=APP_ID_LENGTH, unique=True, default=new_app_id)
+    name = models.CharField(max_length=200)
+    is_test = models.BooleanField(default=False)
+    # Set on a test workspace: the production workspace it belongs to.
+    production = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="test_workspace",
+    )
+    # The ConfigGeneration value of the last change that the gateway must obey.
+    config_version = models.BigIntegerField(default=0, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "app_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_test=False, production__isnull=True) | models.Q(is_test=True),
+                name="only_test_workspaces_have_production",
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        return f"[TEST] {self.name}" if self.is_test else self.name
+
+    @property
+    def twin(self):
+        """The linked test workspace of a production one, or the reverse."""
+        if self.is_test:
+            return self.production
+        try:
+            return self.test_workspace
+        except Workspace.DoesNotExist:
+            return None
+
+
+class Membership(models.Model):
+    """A user's role in one workspace."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="one_membership_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} is {self.role} of {self.workspace}"
+
+
+class TrustedDomain(models.Model):
+    """A host (or *.suffix) from which web messenger requests are accepted."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="trusted_domains"
+    )
+    # Normalised: lower case, IDNA (punycode) labels, optional leading "*.".
+    domain = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "domain"], name="unique_trusted_domain"),
+        ]
+
+    def __str__(self):
+        return self.domain
+
+
+class ConfigGeneration(models.Model):
+    """A single-row counter bumped by every change the gateway must obey."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"generation {self.value}"
+
+
+class AuditEvent(models.Model):
+    """One append-only record of who changed or revealed what, when and from where."""
+
+    workspace = models.ForeignKey(
+        Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Kept even if the user is deleted later.
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target}"
