@@ -101,3 +101,11 @@ def set_enforcement(workspace, platform, on, *, actor, ip=None):
 def set_hmac_allowed(workspace, platform, allowed, *, actor, ip=None):
     """Allow or refuse user_hash proofs on one platform (JWT keeps working)."""
     return _set_flag(workspace, platform, "hmac_allowed", bool(allowed), actor=actor, ip=ip)
+
+
+def record_readiness(workspace_id, platform, summary):
+    """Store the readiness summary computed by the installation check (no audit: derived
+    data, not a setting). See installcheck.readiness for the keys."""
+    PlatformSettings.objects.filter(workspace_id=workspace_id, platform=platform).update(
+        readiness=summary
+    )

@@ -24,6 +24,9 @@ class PlatformSettings(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Written by installcheck after each fold (security.actions.record_readiness), so the
+    # overview, the API and the enforce confirmation read it without an upward import.
+    readiness = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["workspace", "platform"]

@@ -1,17 +1,9 @@
-import os
-
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from tests.factories import make_user, make_workspace
-
-
-def require(service, reason):
-    """Skip with a visible reason, except in CI where every service must be there."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{service} is required in CI: {reason}")
-    pytest.skip(f"needs {service}: {reason}")
+from tests.services import require
 
 
 @pytest.fixture
