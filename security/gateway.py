@@ -135,6 +135,10 @@ def parse_ping(body):
         except UnicodeEncodeError:
             errors[name] = "Must be valid Unicode text."
             continue
+        if "\x00" in value:
+            # PostgreSQL text cannot hold NUL; no real identifier contains one.
+            errors[name] = "Must not contain NUL characters."
+            continue
         if len(value) > max_length:
             errors[name] = f"At most {max_length} characters."
             continue
