@@ -9,3 +9,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("verity")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _schedule(sender, **kwargs):
+    from django.conf import settings
+
+    fold_every = settings.VERITY_FOLD_SECONDS
+    sender.conf.beat_schedule_filename = str(settings.VAR_DIR / "celerybeat-schedule")
+    sender.conf.beat_schedule = {
+        "fold-counts": {
+            "task": "installcheck.fold_counts",
+            "schedule": fold_every,
+            # A fold that waited longer than a few intervals is superseded by the next.
+            "options": {"expires": fold_every * 3},
+        },
+        "prune": {"task": "installcheck.prune", "schedule": 3600.0, "options": {"expires": 600}},
+    }

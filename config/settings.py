@@ -314,6 +314,10 @@ VERITY_COUNT_FLUSHER = env_bool("VERITY_COUNT_FLUSHER", True)
 VERITY_MAX_INSTALLATIONS = env_int("VERITY_MAX_INSTALLATIONS", 1000, minimum=1)
 VERITY_VERIFICATION_LOG_CAP = env_int("VERITY_VERIFICATION_LOG_CAP", 1000, minimum=10)
 VERITY_JWT_LEEWAY_SECONDS = 30
+# How often beat folds the gateway's counts into the database.
+VERITY_FOLD_SECONDS = env_float("VERITY_FOLD_SECONDS", 3.0, minimum=0.5)
+# Daily counts and verification-log entries older than this are pruned.
+VERITY_RETENTION_DAYS = env_int("VERITY_RETENTION_DAYS", 35, minimum=8)
 
 LOG_LEVEL = env_str("VERITY_LOG_LEVEL", "INFO")
 LOGGING = {
