@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from workspaces.access import can, workspace_for
+from workspaces.auth import client_ip
 
 from . import jwt_actions, ratelimit, reauth
 from .jwt_actions import DEBUG_RATE_LIMIT, DEBUG_RATE_WINDOW, MAX_TOKEN_LENGTH, KeyActionError
@@ -67,7 +68,7 @@ class TokenForm(forms.Form):
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 def _in_grace(keys, now):

@@ -7,6 +7,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
+from workspaces.auth import client_ip
 
 from .. import jwt_actions, ratelimit, reauth
 from ..jwt_actions import KeyActionError
@@ -69,7 +70,7 @@ def _refused(exc):
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 def _body(request):
