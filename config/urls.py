@@ -12,11 +12,13 @@ urlpatterns = [
     path("api/v1/", include("security.api.urls")),
     path("api/v1/", include("security.api.checker_urls")),
     path("api/v1/", include("security.api.jwt_urls")),
+    path("api/v1/", include("security.api.support_urls")),
     path("api/v1/", include("installcheck.api.urls")),
     path("admin/", admin.site.urls),
     path("", include("workspaces.urls")),
     path("", include("security.urls")),
     path("", include("security.checker_urls")),
     path("", include("security.jwt_urls")),
+    path("", include("security.support_urls")),
     path("", include("installcheck.urls")),
 ]

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from workspaces.actions import create_workspace_record, mark_config_changed, record_audit
 
-from . import crypto
+from . import crypto, rotation
 from .models import IdentitySecret, MessengerKey, Platform, PlatformSettings, SecretState
 
 
@@ -71,6 +71,9 @@ def _set_flag(workspace, platform, flag, value, *, actor, ip):
     before = getattr(row, flag)
     if before == value:
         return row, False
+    if flag == "enforced":
+        # May refuse (RotationConflict) or advance an open rotation request.
+        rotation.on_enforcement_change(workspace, platform, value, actor=actor, ip=ip)
     setattr(row, flag, value)
     row.changed_at = timezone.now()
     row.changed_by = actor if actor is not None and actor.is_authenticated else None
@@ -109,3 +112,25 @@ def record_readiness(workspace_id, platform, summary):
     PlatformSettings.objects.filter(workspace_id=workspace_id, platform=platform).update(
         readiness=summary
     )
+
+
+@transaction.atomic
+def reveal_secret(workspace, platform, *, actor, ip=None):
+    """The plaintext of a platform's current identity secret, with an audit event.
+
+    Callers have checked the role (``see_secrets``) and a fresh re-authentication.
+    """
+    if platform not in Platform.values:
+        raise ValueError(f"platform must be one of {', '.join(Platform.values)}")
+    secret = IdentitySecret.objects.get(
+        workspace=workspace, platform=platform, state=SecretState.CURRENT
+    )
+    record_audit(
+        "secret.revealed",
+        actor=actor,
+        workspace=workspace,
+        target=secret.reference,
+        after={"platform": platform, "version": secret.version},
+        ip=ip,
+    )
+    return secret.plaintext()

@@ -130,3 +130,91 @@ class MessengerKey(models.Model):
 
     def plaintext(self):
         return crypto.decrypt(self.ciphertext)
+
+
+class RotationState(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    READY = "ready", "Ready to rotate"
+    ROTATED = "rotated", "Rotated"
+    SECRET_VIEWED = "secret_viewed", "New secret viewed"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RotationMode(models.TextChoices):
+    # The seed's method: enforcement off while the customer deploys the new secret.
+    GAP = "gap", "Enforcement gap (seed method)"
+    # Both secrets verify until a deadline; enforcement stays on throughout.
+    OVERLAP = "overlap", "Overlap (no enforcement gap)"
+
+
+class RotationReason(models.TextChoices):
+    ROUTINE = "routine", "Routine rotation"
+    SUSPECTED_LEAK = "suspected_leak", "Suspected leak"
+    STAFF_DEPARTURE = "staff_departure", "Staff departure"
+
+
+OPEN_ROTATION_STATES = (
+    RotationState.REQUESTED,
+    RotationState.READY,
+    RotationState.ROTATED,
+    RotationState.SECRET_VIEWED,
+)
+
+
+class RotationRequest(models.Model):
+    """A support-run rotation of one platform's HMAC identity secret."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="rotations")
+    platform = models.CharField(max_length=8, choices=Platform.choices)
+    mode = models.CharField(max_length=8, choices=RotationMode.choices, default=RotationMode.GAP)
+    reason = models.CharField(max_length=20, choices=RotationReason.choices)
+    ticket = models.CharField(max_length=100)
+    state = models.CharField(
+        max_length=16, choices=RotationState.choices, default=RotationState.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # Overlap mode: the old secret verifies until then.
+    overlap_until = models.DateTimeField(null=True, blank=True)
+    old_version = models.PositiveIntegerField(null=True, blank=True)
+    new_version = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "platform"],
+                condition=models.Q(state__in=["requested", "ready", "rotated", "secret_viewed"]),
+                name="one_open_rotation",
+            ),
+        ]
+
+    def __str__(self):
+        return f"rotation {self.pk} {self.workspace.app_id}/{self.platform} {self.state}"
+
+    @property
+    def is_open(self):
+        return self.state in OPEN_ROTATION_STATES
+
+
+class RotationStep(models.Model):
+    """One step of a rotation request's timeline, seen by support and the customer."""
+
+    request = models.ForeignKey(RotationRequest, on_delete=models.CASCADE, related_name="steps")
+    state = models.CharField(max_length=16, choices=RotationState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.request_id} → {self.state}"

@@ -30,3 +30,5 @@ if os.environ.get("REDIS_URL") and not os.environ.get("VERITY_TEST_REDIS_KEEP_DB
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STATIC_ROOT = VAR_DIR / "static"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

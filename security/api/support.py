@@ -1,0 +1,147 @@
+"""Rotation requests over the API: support staff run them, workspace admins request and
+follow them. No response here ever carries a secret."""
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from workspaces.access import is_support, workspace_for
+from workspaces.api.errors import Conflict
+from workspaces.models import Workspace
+
+from .. import rotation
+from ..models import OPEN_ROTATION_STATES, RotationRequest
+from .support_serializers import (
+    OpenRotationSerializer,
+    RotationSerializer,
+    SupportWorkspaceSerializer,
+    rotation_data,
+    support_workspace_data,
+)
+
+
+def _require_support(user):
+    if not is_support(user):
+        raise PermissionDenied("Only vendor support staff may do this.")
+
+
+def _conflict(exc):
+    return Conflict(exc.code, exc.message)
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+def _open(request, workspace, data):
+    serializer = OpenRotationSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    values = serializer.validated_data
+    try:
+        opened = rotation.open_request(
+            workspace,
+            values["platform"],
+            mode=values["mode"],
+            reason=values["reason"],
+            ticket=values["ticket"],
+            overlap_hours=values.get("overlap_hours"),
+            actor=request.user,
+            ip=_ip(request),
+        )
+    except ValueError as exc:
+        raise ValidationError({"non_field_errors": [str(exc)]}) from None
+    except rotation.RotationConflict as exc:
+        raise _conflict(exc) from None
+    return Response(rotation_data(opened), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=OpenRotationSerializer,
+    responses={200: RotationSerializer(many=True), 201: RotationSerializer},
+)
+@api_view(["GET", "POST"])
+def support_rotations(request):
+    """Support: every rotation request (``?state=open`` for the open ones), or open one."""
+    _require_support(request.user)
+    if request.method == "GET":
+        rows = RotationRequest.objects.select_related("workspace").prefetch_related("steps")
+        state = request.query_params.get("state")
+        if state == "open":
+            rows = rows.filter(state__in=OPEN_ROTATION_STATES)
+        return Response([rotation_data(r) for r in rows[:200]])
+    app_id = request.data.get("app_id") if isinstance(request.data, dict) else None
+    if not isinstance(app_id, str) or not app_id:
+        raise ValidationError({"app_id": ["This field is required."]})
+    workspace = Workspace.objects.filter(app_id=app_id).first()
+    if workspace is None:
+        raise ValidationError({"app_id": ["No workspace has this app_id."]})
+    return _open(request, workspace, request.data)
+
+
+@extend_schema(request=None, responses=RotationSerializer)
+@api_view(["POST"])
+def support_rotate(request, pk):
+    _require_support(request.user)
+    get_object_or_404(RotationRequest, pk=pk)
+    try:
+        rotated = rotation.rotate(pk, actor=request.user, ip=_ip(request))
+    except rotation.RotationConflict as exc:
+        raise _conflict(exc) from None
+    return Response(rotation_data(rotated))
+
+
+@extend_schema(request=None, responses=RotationSerializer)
+@api_view(["POST"])
+def support_cancel(request, pk):
+    _require_support(request.user)
+    get_object_or_404(RotationRequest, pk=pk)
+    try:
+        cancelled = rotation.cancel(pk, actor=request.user, ip=_ip(request))
+    except rotation.RotationConflict as exc:
+        raise _conflict(exc) from None
+    return Response(rotation_data(cancelled))
+
+
+@extend_schema(responses=SupportWorkspaceSerializer(many=True))
+@api_view(["GET"])
+def support_workspaces(request):
+    """Find workspaces by name or app_id (settings and rotation state only)."""
+    _require_support(request.user)
+    query = (request.query_params.get("q") or "").strip()[:100]
+    rows = Workspace.objects.all()
+    if query:
+        rows = rows.filter(Q(name__icontains=query) | Q(app_id=query.lower()))
+    rows = rows.prefetch_related("platforms").order_by("name", "is_test")[:50]
+    return Response([support_workspace_data(w) for w in rows])
+
+
+@extend_schema(
+    request=OpenRotationSerializer,
+    responses={200: RotationSerializer(many=True), 201: RotationSerializer},
+)
+@api_view(["GET", "POST"])
+def workspace_rotations(request, app_id):
+    """The workspace's rotation requests; admins may open one (support rotates it)."""
+    need = "view" if request.method == "GET" else "admin"
+    workspace = workspace_for(request.user, app_id, need=need)
+    if request.method == "GET":
+        rows = RotationRequest.objects.filter(workspace=workspace).prefetch_related("steps")
+        return Response([rotation_data(r) for r in rows[:100]])
+    return _open(request, workspace, request.data)
+
+
+@extend_schema(request=None, responses=RotationSerializer)
+@api_view(["POST"])
+def workspace_finish_overlap(request, app_id, pk):
+    """The customer confirms the new secret is deployed; the old one stops at once."""
+    workspace = workspace_for(request.user, app_id, need="admin")
+    get_object_or_404(RotationRequest, pk=pk, workspace=workspace)
+    try:
+        finished = rotation.finish_overlap(pk, actor=request.user, ip=_ip(request))
+    except rotation.RotationConflict as exc:
+        raise _conflict(exc) from None
+    return Response(rotation_data(finished))

@@ -1,0 +1,99 @@
+from rest_framework import serializers
+
+from .. import rotation
+from ..models import Platform, RotationMode, RotationReason
+
+
+class OpenRotationSerializer(serializers.Serializer):
+    app_id = serializers.CharField(required=False, help_text="support route only")
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    mode = serializers.ChoiceField(choices=RotationMode.choices, default=RotationMode.GAP)
+    reason = serializers.ChoiceField(choices=RotationReason.choices)
+    ticket = serializers.CharField(max_length=100)
+    overlap_hours = serializers.IntegerField(
+        required=False, min_value=rotation.MIN_OVERLAP_HOURS, max_value=rotation.MAX_OVERLAP_HOURS
+    )
+
+    def validate(self, attrs):
+        if attrs["mode"] == RotationMode.OVERLAP and "overlap_hours" not in attrs:
+            raise serializers.ValidationError(
+                {"overlap_hours": ["Overlap mode needs a deadline: 1 to 168 hours."]}
+            )
+        return attrs
+
+
+class StepSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    actor = serializers.CharField()
+    note = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class RotationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    app_id = serializers.CharField()
+    workspace = serializers.CharField()
+    platform = serializers.CharField()
+    mode = serializers.CharField()
+    reason = serializers.CharField()
+    ticket = serializers.CharField()
+    state = serializers.CharField()
+    next_step = serializers.CharField()
+    overlap_until = serializers.DateTimeField(allow_null=True)
+    old_version = serializers.IntegerField(allow_null=True)
+    new_version = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    steps = StepSerializer(many=True)
+
+
+class SupportPlatformSerializer(serializers.Serializer):
+    platform = serializers.CharField()
+    enforced = serializers.BooleanField()
+    hmac_allowed = serializers.BooleanField()
+
+
+class SupportWorkspaceSerializer(serializers.Serializer):
+    app_id = serializers.CharField()
+    name = serializers.CharField()
+    is_test = serializers.BooleanField()
+    platforms = SupportPlatformSerializer(many=True)
+
+
+def rotation_data(request):
+    return RotationSerializer(
+        {
+            "id": request.pk,
+            "app_id": request.workspace.app_id,
+            "workspace": request.workspace.display_name,
+            "platform": request.platform,
+            "mode": request.mode,
+            "reason": request.reason,
+            "ticket": request.ticket,
+            "state": request.state,
+            "next_step": rotation.next_step(request),
+            "overlap_until": request.overlap_until,
+            "old_version": request.old_version,
+            "new_version": request.new_version,
+            "created_at": request.created_at,
+            "updated_at": request.updated_at,
+            "steps": [
+                {"state": s.state, "actor": s.actor_label, "note": s.note, "at": s.created_at}
+                for s in request.steps.all()
+            ],
+        }
+    ).data
+
+
+def support_workspace_data(workspace):
+    return SupportWorkspaceSerializer(
+        {
+            "app_id": workspace.app_id,
+            "name": workspace.display_name,
+            "is_test": workspace.is_test,
+            "platforms": [
+                {"platform": p.platform, "enforced": p.enforced, "hmac_allowed": p.hmac_allowed}
+                for p in workspace.platforms.all()
+            ],
+        }
+    ).data

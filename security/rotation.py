@@ -1,0 +1,366 @@
+"""The support-run rotation of HMAC identity secrets (SPEC §5), as a visible state machine.
+
+Two modes. **gap** (the seed's method): the customer turns enforcement off, support
+rotates, the customer reveals the new secret, deploys it and turns enforcement back on.
+**overlap**: support rotates while enforcement stays on; the old secret keeps verifying
+until a deadline, so no user is ever impersonable; the request completes when the
+customer confirms or the deadline passes.
+
+Every transition locks the platform's settings row first and the request second (the
+same order as set_enforcement), checks that the move is in TRANSITIONS, and records a
+timeline step and an audit event; a lost race is a RotationConflict (HTTP 409).
+"""
+
+from datetime import timedelta
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from workspaces.actions import mark_config_changed, record_audit
+from workspaces.models import Membership, Role
+
+from . import crypto
+from .models import (
+    IdentitySecret,
+    Platform,
+    PlatformSettings,
+    RotationMode,
+    RotationReason,
+    RotationRequest,
+    RotationState,
+    RotationStep,
+    SecretState,
+)
+
+S = RotationState
+
+# mode -> state -> the states it may move to
+TRANSITIONS = {
+    RotationMode.GAP: {
+        S.REQUESTED: {S.READY, S.CANCELLED},
+        S.READY: {S.REQUESTED, S.ROTATED, S.CANCELLED},
+        S.ROTATED: {S.SECRET_VIEWED},
+        S.SECRET_VIEWED: {S.COMPLETED},
+    },
+    RotationMode.OVERLAP: {
+        S.REQUESTED: {S.ROTATED, S.CANCELLED},
+        S.ROTATED: {S.SECRET_VIEWED, S.COMPLETED},
+        S.SECRET_VIEWED: {S.COMPLETED},
+    },
+}
+
+MIN_OVERLAP_HOURS = 1
+MAX_OVERLAP_HOURS = 7 * 24
+
+# What the customer's admin must do now, shown as a banner on the security overview.
+NEXT_STEP = {
+    (RotationMode.GAP, S.REQUESTED): (
+        "Support is ready to rotate your {platform} identity secret. Turn off enforcement on "
+        "{platform} so support can rotate it."
+    ),
+    (RotationMode.GAP, S.READY): (
+        "Enforcement on {platform} is off. Support will now rotate the secret; users on "
+        "{platform} are impersonable until you turn enforcement back on."
+    ),
+    (RotationMode.GAP, S.ROTATED): (
+        "Support rotated your {platform} secret. Reveal the new secret and deploy it to your "
+        "servers."
+    ),
+    (RotationMode.GAP, S.SECRET_VIEWED): (
+        "Once your servers sign with the new {platform} secret, turn enforcement back on."
+    ),
+    (RotationMode.OVERLAP, S.REQUESTED): (
+        "Support will rotate your {platform} secret without turning enforcement off; the old "
+        "secret keeps working until {deadline}."
+    ),
+    (RotationMode.OVERLAP, S.ROTATED): (
+        "Support rotated your {platform} secret. Reveal the new secret and deploy it before "
+        "{deadline}, when the old secret stops working."
+    ),
+    (RotationMode.OVERLAP, S.SECRET_VIEWED): (
+        "Deploy the new {platform} secret, then confirm to retire the old one (it stops "
+        "working at {deadline} in any case)."
+    ),
+}
+
+
+class RotationConflict(Exception):
+    """A transition the current state does not allow; ``code`` is the API error code."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def next_step(request):
+    template = NEXT_STEP.get((request.mode, request.state))
+    if template is None:
+        return ""
+    deadline = (
+        timezone.localtime(request.overlap_until).strftime("%Y-%m-%d %H:%M UTC")
+        if request.overlap_until
+        else ""
+    )
+    label = Platform(request.platform).label
+    return template.format(platform=label, deadline=deadline)
+
+
+def _label(actor):
+    return getattr(actor, "username", "") or "system"
+
+
+def _move(request, new_state, *, actor, note="", ip=None):
+    allowed = TRANSITIONS[request.mode].get(request.state, set())
+    if new_state not in allowed:
+        raise RotationConflict(
+            "wrong_state",
+            f"This request is {request.get_state_display().lower()}; it cannot become "
+            f"{S(new_state).label.lower()}.",
+        )
+    before = request.state
+    request.state = new_state
+    request.updated_at = timezone.now()
+    request.save(update_fields=["state", "updated_at"])
+    RotationStep.objects.create(
+        request=request,
+        state=new_state,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_label=_label(actor),
+        note=note,
+    )
+    record_audit(
+        f"rotation.{new_state}",
+        actor=actor,
+        workspace=request.workspace,
+        target=f"{request.platform} #{request.pk}",
+        before={"state": before},
+        after={"state": new_state, "ticket": request.ticket},
+        ip=ip,
+    )
+    _notify_admins(request)
+
+
+def _notify_admins(request):
+    """Email the workspace's admins about the new step, after the transaction commits."""
+    emails = list(
+        Membership.objects.filter(workspace=request.workspace, role=Role.ADMIN)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not emails:
+        return
+    subject = (
+        f"[Verity] {request.workspace.display_name}: {Platform(request.platform).label} secret "
+        f"rotation {request.get_state_display().lower()}"
+    )
+    body = (
+        f"Rotation request #{request.pk} (ticket {request.ticket}) for the "
+        f"{Platform(request.platform).label} identity secret of {request.workspace.display_name} "
+        f"is now: {request.get_state_display()}.\n\n{next_step(request)}\n"
+    )
+    transaction.on_commit(
+        lambda: send_mail(subject, body, None, emails, fail_silently=True)  # noqa: S108
+    )
+
+
+def _locked(request_id):
+    """Lock the platform row, then the request (always in that order)."""
+    request = RotationRequest.objects.select_related("workspace").get(pk=request_id)
+    settings_row = PlatformSettings.objects.select_for_update().get(
+        workspace=request.workspace, platform=request.platform
+    )
+    request = (
+        RotationRequest.objects.select_for_update().select_related("workspace").get(pk=request_id)
+    )
+    return request, settings_row
+
+
+def open_request(workspace, platform, *, mode, reason, ticket, actor, overlap_hours=None, ip=None):
+    """Open a rotation request; at most one open request per (workspace, platform)."""
+    if platform not in Platform.values:
+        raise ValueError(f"platform must be one of {', '.join(Platform.values)}")
+    if mode not in RotationMode.values:
+        raise ValueError(f"mode must be one of {', '.join(RotationMode.values)}")
+    if reason not in RotationReason.values:
+        raise ValueError(f"reason must be one of {', '.join(RotationReason.values)}")
+    ticket = (ticket or "").strip()
+    if not ticket or len(ticket) > 100:
+        raise ValueError("A ticket reference (at most 100 characters) is required.")
+    overlap_until = None
+    if mode == RotationMode.OVERLAP:
+        if not isinstance(overlap_hours, int) or not (
+            MIN_OVERLAP_HOURS <= overlap_hours <= MAX_OVERLAP_HOURS
+        ):
+            raise ValueError("The overlap must last from 1 hour to 7 days (168 hours).")
+        overlap_until = timezone.now() + timedelta(hours=overlap_hours)
+    try:
+        with transaction.atomic():
+            settings_row = PlatformSettings.objects.select_for_update().get(
+                workspace=workspace, platform=platform
+            )
+            request = RotationRequest.objects.create(
+                workspace=workspace,
+                platform=platform,
+                mode=mode,
+                reason=reason,
+                ticket=ticket,
+                requested_by=actor,
+                overlap_until=overlap_until,
+            )
+            RotationStep.objects.create(
+                request=request,
+                state=S.REQUESTED,
+                actor=actor,
+                actor_label=_label(actor),
+                note=RotationReason(reason).label,
+            )
+            record_audit(
+                "rotation.requested",
+                actor=actor,
+                workspace=workspace,
+                target=f"{platform} #{request.pk}",
+                after={"mode": mode, "reason": reason, "ticket": ticket},
+                ip=ip,
+            )
+            if mode == RotationMode.GAP and not settings_row.enforced:
+                _move(request, S.READY, actor=actor, note="Enforcement was already off.", ip=ip)
+            else:
+                _notify_admins(request)
+    except IntegrityError:
+        raise RotationConflict(
+            "rotation_already_open",
+            f"{Platform(platform).label} already has an open rotation request; follow or "
+            "cancel it first.",
+        ) from None
+    return request
+
+
+@transaction.atomic
+def rotate(request_id, *, actor, ip=None):
+    """Support issues the new secret. Gap mode needs enforcement off; a double click
+    finds the request already rotated and gets a conflict, not a second rotation."""
+    request, settings_row = _locked(request_id)
+    if request.state == S.ROTATED:
+        raise RotationConflict("already_rotated", "This secret has already been rotated.")
+    if request.mode == RotationMode.GAP and settings_row.enforced:
+        raise RotationConflict(
+            "platform_enforced",
+            f"Enforcement is on for {Platform(request.platform).label}. The customer must turn "
+            "it off in the security settings before support can rotate, or use overlap mode.",
+        )
+    _move(request, S.ROTATED, actor=actor, ip=ip)
+    current = IdentitySecret.objects.select_for_update().get(
+        workspace=request.workspace, platform=request.platform, state=SecretState.CURRENT
+    )
+    now = timezone.now()
+    current.state = SecretState.RETIRED
+    current.retired_at = now
+    current.valid_until = request.overlap_until if request.mode == RotationMode.OVERLAP else None
+    current.save(update_fields=["state", "retired_at", "valid_until"])
+    from .actions import new_identity_secret
+
+    new = IdentitySecret.objects.create(
+        workspace=request.workspace,
+        platform=request.platform,
+        version=current.version + 1,
+        ciphertext=crypto.encrypt(new_identity_secret()),
+        state=SecretState.CURRENT,
+    )
+    request.old_version, request.new_version = current.version, new.version
+    request.save(update_fields=["old_version", "new_version"])
+    mark_config_changed(request.workspace)
+    return request
+
+
+@transaction.atomic
+def cancel(request_id, *, actor, ip=None):
+    request, _ = _locked(request_id)
+    _move(request, S.CANCELLED, actor=actor, ip=ip)
+    return request
+
+
+def _retire_overlap(request, *, actor, note, ip=None):
+    IdentitySecret.objects.filter(
+        workspace=request.workspace,
+        platform=request.platform,
+        version=request.old_version,
+        state=SecretState.RETIRED,
+    ).update(valid_until=timezone.now())
+    mark_config_changed(request.workspace)
+    _move(request, S.COMPLETED, actor=actor, note=note, ip=ip)
+
+
+@transaction.atomic
+def finish_overlap(request_id, *, actor, ip=None):
+    """The customer confirms the new secret is deployed: the old one stops now."""
+    request, _ = _locked(request_id)
+    if request.mode != RotationMode.OVERLAP:
+        raise RotationConflict(
+            "wrong_mode", "Only an overlap rotation is finished this way; turn enforcement on."
+        )
+    _retire_overlap(request, actor=actor, note="Confirmed by the customer.", ip=ip)
+    return request
+
+
+def expire_overlaps(now=None):
+    """Complete overlap rotations whose deadline has passed (run by beat); idempotent."""
+    now = now or timezone.now()
+    due = RotationRequest.objects.filter(
+        mode=RotationMode.OVERLAP,
+        state__in=[S.ROTATED, S.SECRET_VIEWED],
+        overlap_until__lte=now,
+    ).values_list("pk", flat=True)
+    done = 0
+    for pk in list(due):
+        with transaction.atomic():
+            request, _ = _locked(pk)
+            if request.state in (S.ROTATED, S.SECRET_VIEWED):
+                _retire_overlap(request, actor=None, note="The overlap deadline passed.")
+                done += 1
+    return done
+
+
+def open_request_for(workspace, platform):
+    return (
+        RotationRequest.objects.filter(workspace=workspace, platform=platform)
+        .filter(state__in=[S.REQUESTED, S.READY, S.ROTATED, S.SECRET_VIEWED])
+        .first()
+    )
+
+
+def on_enforcement_change(workspace, platform, on, *, actor, ip=None):
+    """Called by set_enforcement inside its transaction, after it locked the platform row."""
+    request = (
+        RotationRequest.objects.select_for_update()
+        .filter(workspace=workspace, platform=platform, mode=RotationMode.GAP)
+        .filter(state__in=[S.REQUESTED, S.READY, S.ROTATED, S.SECRET_VIEWED])
+        .first()
+    )
+    if request is None:
+        return
+    if not on and request.state == S.REQUESTED:
+        _move(request, S.READY, actor=actor, note="Enforcement turned off.", ip=ip)
+    elif on and request.state == S.READY:
+        _move(request, S.REQUESTED, actor=actor, note="Enforcement turned back on.", ip=ip)
+    elif on and request.state == S.ROTATED:
+        raise RotationConflict(
+            "secret_not_viewed",
+            "The secret was rotated but nobody has revealed the new one yet. Reveal it and "
+            "deploy it to your servers before turning enforcement back on, or every "
+            "identified user will be rejected.",
+        )
+    elif on and request.state == S.SECRET_VIEWED:
+        _move(request, S.COMPLETED, actor=actor, note="Enforcement turned back on.", ip=ip)
+
+
+def on_secret_revealed(workspace, platform, *, actor, ip=None):
+    """Called when an admin reveals the current secret of a platform."""
+    request = (
+        RotationRequest.objects.select_for_update()
+        .filter(workspace=workspace, platform=platform, state=S.ROTATED)
+        .first()
+    )
+    if request is not None:
+        _move(request, S.SECRET_VIEWED, actor=actor, ip=ip)
