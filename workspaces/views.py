@@ -1,7 +1,13 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from rest_framework.authtoken.models import Token
 
 from .access import is_support
+from .actions import record_audit
+from .auth import client_ip
 from .models import Membership
 
 
@@ -18,3 +24,25 @@ def home(request):
         "workspaces/home.html",
         {"memberships": memberships, "is_support": is_support(request.user)},
     )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The user's API token: created or regenerated here, shown in full only once."""
+    token = Token.objects.filter(user=request.user).first()
+    new_key = None
+    if request.method == "POST":
+        had_token = token is not None
+        Token.objects.filter(user=request.user).delete()
+        token = Token.objects.create(user=request.user)
+        new_key = token.key
+        record_audit(
+            "api_token.regenerated" if had_token else "api_token.created",
+            actor=request.user,
+            target=request.user.username,
+            ip=client_ip(request),
+        )
+        messages.success(request, "Your new API token is below. Copy it now: it is shown once.")
+    return render(request, "workspaces/profile.html", {"token": token, "new_key": new_key})

@@ -37,3 +37,32 @@ def workspace_nav(context, workspace):
 def workspace_home(workspace):
     """The first page of a workspace the console has."""
     return next((url for _, _, url in _pages(workspace.app_id)), "")
+
+
+@register.simple_tag(takes_context=True)
+def twin_url(context, workspace):
+    """The same page in the twin workspace, or "" when the user is not a member there."""
+    from ..models import Membership
+
+    twin = workspace.twin
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if twin is None or user is None or not user.is_authenticated:
+        return ""
+    if not Membership.objects.filter(user=user, workspace=twin).exists():
+        return ""
+    match = getattr(request, "resolver_match", None)
+    # Only pages addressed by app_id alone exist in both workspaces (an object id does not).
+    if match is not None and set(match.kwargs) == {"app_id"}:
+        try:
+            return reverse(match.view_name, kwargs={"app_id": twin.app_id})
+        except NoReverseMatch:
+            pass
+    return workspace_home(twin) or reverse("home")
+
+
+@register.filter
+def minutes(duration):
+    """A timedelta as "15 minutes" (the login cool-off)."""
+    total = int(duration.total_seconds() // 60) if hasattr(duration, "total_seconds") else 0
+    return f"{total} minute{'s' if total != 1 else ''}"

@@ -1,0 +1,129 @@
+"""Platforms API: flags, readiness, and revealing a secret (SPEC §7)."""
+
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from workspaces.access import workspace_for
+from workspaces.api.errors import Conflict
+from workspaces.auth import client_ip
+
+from .. import actions, ratelimit, reauth
+from ..confirmations import confirmation_needed
+from ..models import IdentitySecret, Platform, PlatformSettings, SecretState
+from ..rotation import RotationConflict
+from ..views_overview import platform_cards
+from .serializers import (
+    PlatformPatchSerializer,
+    PlatformSerializer,
+    RevealRequestSerializer,
+    RevealResponseSerializer,
+)
+
+PASSWORD_ATTEMPTS = 10
+PASSWORD_WINDOW_SECONDS = 300
+
+
+def _platform(platform):
+    if platform not in Platform.values:
+        raise Http404("No such platform.")
+    return platform
+
+
+def _row(workspace, card):
+    settings = card["settings"]
+    return {
+        "platform": card["platform"],
+        "enforced": settings.enforced,
+        "hmac_allowed": settings.hmac_allowed,
+        "secret_version": card["secret_version"],
+        "secret_masked": card["masked"],
+        "changed_at": settings.changed_at,
+        "readiness": settings.readiness,
+    }
+
+
+@extend_schema(responses=PlatformSerializer(many=True))
+@api_view(["GET"])
+def platform_list(request, app_id):
+    """Each platform's enforcement and HMAC flags, secret version and readiness."""
+    workspace = workspace_for(request.user, app_id, need="view")
+    rows = [_row(workspace, card) for card in platform_cards(workspace)]
+    return Response(PlatformSerializer(rows, many=True).data)
+
+
+@extend_schema(
+    request=PlatformPatchSerializer,
+    responses={
+        200: PlatformSerializer,
+        409: OpenApiResponse(description="confirmation_required, with the figures"),
+    },
+)
+@api_view(["PATCH"])
+def platform_update(request, app_id, platform):
+    """Change enforced and/or hmac_allowed. A change the console would confirm answers 409
+    ``confirmation_required`` with the figures unless ``"confirm": true`` is sent."""
+    workspace = workspace_for(request.user, app_id, need="admin")
+    _platform(platform)
+    serializer = PlatformPatchSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    label = Platform(platform).label
+    ip = client_ip(request)
+    with transaction.atomic():
+        row = PlatformSettings.objects.select_for_update().get(
+            workspace=workspace, platform=platform
+        )
+        changes = [(flag, data[flag]) for flag in ("hmac_allowed", "enforced") if flag in data]
+        if not data["confirm"]:
+            for flag, value in changes:
+                needed = confirmation_needed(label, flag, getattr(row, flag), value, row.readiness)
+                if needed:
+                    extra = {k: v for k, v in needed.items() if k not in ("message",)}
+                    extra["reason"] = extra.pop("code")
+                    raise Conflict("confirmation_required", needed["message"], **extra)
+        setters = {"enforced": actions.set_enforcement, "hmac_allowed": actions.set_hmac_allowed}
+        try:
+            for flag, value in changes:
+                setters[flag](workspace, platform, value, actor=request.user, ip=ip)
+        except RotationConflict as exc:
+            raise Conflict(exc.code, exc.message) from None
+    card = next(c for c in platform_cards(workspace) if c["platform"] == platform)
+    return Response(PlatformSerializer(_row(workspace, card)).data)
+
+
+@extend_schema(
+    request=RevealRequestSerializer,
+    responses={
+        200: RevealResponseSerializer,
+        403: OpenApiResponse(description="reauthentication_failed or permission_denied"),
+        429: OpenApiResponse(description="rate_limited"),
+    },
+)
+@api_view(["POST"])
+def secret_reveal(request, app_id, platform):
+    """The platform's current secret, after re-entering the password. Audited."""
+    workspace = workspace_for(request.user, app_id, need="see_secrets")
+    _platform(platform)
+    retry_after = ratelimit.hit(
+        "reveal-password", request.user.pk, PASSWORD_ATTEMPTS, PASSWORD_WINDOW_SECONDS
+    )
+    if retry_after:
+        raise exceptions.Throttled(wait=retry_after)
+    serializer = RevealRequestSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    if not reauth.check_password(request, serializer.validated_data["password"]):
+        return Response(
+            {"error": "reauthentication_failed", "message": "The password is wrong."},
+            status=403,
+        )
+    secret = actions.reveal_secret(workspace, platform, actor=request.user, ip=client_ip(request))
+    version = IdentitySecret.objects.values_list("version", flat=True).get(
+        workspace=workspace, platform=platform, state=SecretState.CURRENT
+    )
+    response = Response({"secret": secret, "version": version})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,72 @@
+"""Trusted domains: the allow-list of web origins."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .access import can, workspace_for
+from .actions import add_trusted_domain, remove_trusted_domain
+from .auth import client_ip
+from .domains import InvalidDomain
+from .forms import TrustedDomainForm
+
+ADMIN_ONLY = "Only workspace admins can change trusted domains."
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def trusted_domains(request, app_id):
+    workspace = workspace_for(request.user, app_id, need="view")
+    is_admin = can(workspace.role, "admin")
+    form = TrustedDomainForm(workspace=workspace)
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied(ADMIN_ONLY)
+        form = TrustedDomainForm(request.POST, workspace=workspace)
+        if form.is_valid():
+            try:
+                entry = add_trusted_domain(
+                    workspace,
+                    form.cleaned_data["domain"],
+                    actor=request.user,
+                    ip=client_ip(request),
+                )
+            except (InvalidDomain, ValueError) as exc:  # lost a race with a twin request
+                form.add_error("domain", str(exc))
+            else:
+                messages.success(request, f"{entry.domain} is now a trusted domain.")
+                return redirect("trusted-domains", app_id=workspace.app_id)
+    return render(
+        request,
+        "workspaces/trusted_domains.html",
+        {
+            "workspace": workspace,
+            "domains": workspace.trusted_domains.select_related("created_by"),
+            "form": form,
+            "is_admin": is_admin,
+            "admin_only": ADMIN_ONLY,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def remove_domain(request, app_id, pk):
+    """GET asks for confirmation, POST removes."""
+    workspace = workspace_for(request.user, app_id, need="admin")
+    entry = get_object_or_404(workspace.trusted_domains, pk=pk)
+    if request.method == "POST":
+        remove_trusted_domain(entry, actor=request.user, ip=client_ip(request))
+        messages.success(request, f"{entry.domain} was removed from the trusted domains.")
+        return redirect("trusted-domains", app_id=workspace.app_id)
+    return render(
+        request,
+        "workspaces/remove_domain.html",
+        {
+            "workspace": workspace,
+            "entry": entry,
+            "last_one": workspace.trusted_domains.count() == 1,
+        },
+    )
