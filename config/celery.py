@@ -25,4 +25,10 @@ def _schedule(sender, **kwargs):
             "options": {"expires": fold_every * 3},
         },
         "prune": {"task": "installcheck.prune", "schedule": 3600.0, "options": {"expires": 600}},
+        # Overlap rotations end at their deadline even if the customer never confirms.
+        "expire-overlaps": {
+            "task": "security.expire_overlaps",
+            "schedule": 60.0,
+            "options": {"expires": 120},
+        },
     }

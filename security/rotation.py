@@ -364,3 +364,41 @@ def on_secret_revealed(workspace, platform, *, actor, ip=None):
     )
     if request is not None:
         _move(request, S.SECRET_VIEWED, actor=actor, ip=ip)
+
+
+def banners(workspace, role):
+    """What the security overview shows about open rotations: the step to take now, and
+    in overlap mode how much traffic each secret still verifies (from readiness)."""
+    from workspaces.access import can
+
+    rows = []
+    open_requests = RotationRequest.objects.filter(
+        workspace=workspace, state__in=[S.REQUESTED, S.READY, S.ROTATED, S.SECRET_VIEWED]
+    ).prefetch_related("steps")
+    readiness = dict(workspace.platforms.values_list("platform", "readiness"))
+    for request in open_requests:
+        proofs = [
+            p
+            for p in (readiness.get(request.platform) or {}).get("proofs", [])
+            if p.get("reference", "").startswith(f"hmac:{request.platform}:")
+        ]
+        total = sum(p.get("count", 0) for p in proofs) or 1
+        old_ref = f"hmac:{request.platform}:v{request.old_version}" if request.old_version else ""
+        rows.append(
+            {
+                "request": request,
+                "next_step": next_step(request),
+                "proofs": [
+                    {
+                        **p,
+                        "share": round(100 * p.get("count", 0) / total, 1),
+                        "is_old": p.get("reference") == old_ref,
+                    }
+                    for p in proofs
+                ],
+                "can_finish": request.mode == RotationMode.OVERLAP
+                and request.state in (S.ROTATED, S.SECRET_VIEWED)
+                and can(role, "admin"),
+            }
+        )
+    return rows

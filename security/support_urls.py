@@ -8,4 +8,9 @@ urlpatterns = [
     path("support/rotations/<int:pk>/", views.support_rotation, name="support-rotation"),
     path("support/rotations/<int:pk>/rotate", views.support_rotate, name="support-rotate"),
     path("support/rotations/<int:pk>/cancel", views.support_cancel, name="support-cancel"),
+    path(
+        "w/<str:app_id>/rotations/<int:pk>/finish",
+        views.customer_finish_overlap,
+        name="rotation-finish",
+    ),
 ]

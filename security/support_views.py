@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from workspaces.access import is_support
+from workspaces.access import is_support, workspace_for
 from workspaces.models import Workspace
 
 from . import rotation
@@ -143,3 +143,18 @@ def support_rotate(request, pk):
 @require_POST
 def support_cancel(request, pk):
     return _step(request, pk, rotation.cancel, "Rotation request cancelled.")
+
+
+@login_required
+@require_POST
+def customer_finish_overlap(request, app_id, pk):
+    """The customer's admin confirms the new secret is deployed (overlap mode)."""
+    workspace = workspace_for(request.user, app_id, need="admin")
+    get_object_or_404(RotationRequest, pk=pk, workspace=workspace)
+    try:
+        rotation.finish_overlap(pk, actor=request.user, ip=request.META.get("REMOTE_ADDR"))
+    except rotation.RotationConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The old secret is retired; only the new one verifies now.")
+    return redirect("overview", app_id=app_id)

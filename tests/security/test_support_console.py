@@ -1,0 +1,118 @@
+"""The support console pages (/support/)."""
+
+import pytest
+
+from security.actions import set_enforcement
+from security.models import RotationRequest, RotationState
+from tests.factories import secret_of
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def no_secrets(html, workspace):
+    for platform in ("web", "ios", "android"):
+        assert secret_of(workspace, platform) not in html
+
+
+@pytest.mark.parametrize("role", ["admin", "developer", "viewer", "outsider"])
+def test_only_support_staff_see_the_support_console(client, workspace, personas, role):
+    logged_in(client, personas[role])
+    assert client.get("/support/").status_code == 403
+    assert client.get(f"/support/w/{workspace.app_id}/").status_code == 403
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/support/")
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_support_finds_a_workspace_by_name_or_app_id(client, workspace, personas):
+    logged_in(client, personas["support"])
+    by_name = client.get("/support/?q=acme").content.decode()
+    assert workspace.app_id in by_name
+    by_id = client.get(f"/support/?q={workspace.app_id}").content.decode()
+    assert workspace.display_name in by_id
+    assert "No workspace matches" in client.get("/support/?q=zzz-nothing").content.decode()
+    no_secrets(by_name, workspace)
+
+
+def test_support_opens_follows_and_rotates_in_the_console(client, workspace, personas):
+    set_enforcement(workspace, "web", True, actor=personas["admin"])
+    logged_in(client, personas["support"])
+    page = client.get(f"/support/w/{workspace.app_id}/").content.decode()
+    assert "Overlap (no enforcement gap)" in page and "Enforcement gap" in page
+    response = client.post(
+        f"/support/w/{workspace.app_id}/",
+        {"platform": "web", "mode": "gap", "reason": "routine", "ticket": "SUP-7"},
+    )
+    request = RotationRequest.objects.get()
+    assert response.status_code == 302
+    detail = client.get(f"/support/rotations/{request.pk}/").content.decode()
+    assert "Waiting for the customer to turn enforcement off on Web" in detail
+
+    # While enforced, the rotate step is refused with what the customer must do.
+    refused = client.post(f"/support/rotations/{request.pk}/rotate", follow=True)
+    assert "must turn it off" in refused.content.decode()
+    set_enforcement(workspace, "web", False, actor=personas["admin"])
+    done = client.post(f"/support/rotations/{request.pk}/rotate", follow=True)
+    request.refresh_from_db()
+    assert request.state == RotationState.ROTATED
+    html = done.content.decode()
+    assert "Secret rotated" in html
+    no_secrets(html, workspace)
+
+
+@pytest.mark.parametrize(
+    ("data", "field_error"),
+    [
+        (
+            {"platform": "web", "mode": "overlap", "reason": "routine", "ticket": "T"},
+            "Overlap mode needs a deadline",
+        ),
+        (
+            {"platform": "web", "mode": "gap", "reason": "routine", "ticket": ""},
+            "This field is required",
+        ),
+        (
+            {"platform": "moon", "mode": "gap", "reason": "routine", "ticket": "T"},
+            "Select a valid choice",
+        ),
+    ],
+)
+def test_open_form_errors_show_beside_the_field(client, workspace, personas, data, field_error):
+    logged_in(client, personas["support"])
+    response = client.post(f"/support/w/{workspace.app_id}/", data)
+    assert response.status_code == 200
+    assert field_error in response.content.decode()
+    assert not RotationRequest.objects.exists()
+
+
+def test_second_open_request_is_refused_with_a_message(client, workspace, personas):
+    logged_in(client, personas["support"])
+    data = {"platform": "ios", "mode": "gap", "reason": "routine", "ticket": "T"}
+    client.post(f"/support/w/{workspace.app_id}/", data)
+    again = client.post(f"/support/w/{workspace.app_id}/", data)
+    assert "already has an open rotation request" in again.content.decode()
+    assert RotationRequest.objects.count() == 1
+
+
+def test_support_cancels_a_request(client, workspace, personas):
+    logged_in(client, personas["support"])
+    data = {"platform": "ios", "mode": "gap", "reason": "routine", "ticket": "T"}
+    client.post(f"/support/w/{workspace.app_id}/", data)
+    request = RotationRequest.objects.get()
+    client.post(f"/support/rotations/{request.pk}/cancel")
+    request.refresh_from_db()
+    assert request.state == RotationState.CANCELLED
+
+
+def test_unknown_workspace_and_request_are_404_for_support(client, personas):
+    logged_in(client, personas["support"])
+    assert client.get("/support/w/nosuchid/").status_code == 404
+    assert client.get("/support/rotations/999/").status_code == 404
