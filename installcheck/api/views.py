@@ -1,0 +1,120 @@
+"""Installation API: the domain status table, the check job, the verification log."""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view, renderer_classes
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
+from rest_framework.response import Response
+
+from workspaces.access import workspace_for
+
+from .. import queries
+from ..jobs import QueueUnavailable, start_check
+from ..models import Job
+from ..views import may_check
+from .serializers import (
+    InstallationSerializer,
+    JobCreatedSerializer,
+    JobSerializer,
+    VerificationFailureSerializer,
+)
+
+
+class QueueDown(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "queue_unavailable"
+
+
+def _page(request, queryset, serializer_class):
+    paginator = LimitOffsetPagination()
+    rows = paginator.paginate_queryset(queryset, request)
+    return paginator.get_paginated_response(serializer_class(rows, many=True).data)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str, enum=queries.STATUSES),
+        OpenApiParameter("platform", str, enum=["web", "ios", "android"]),
+        OpenApiParameter("sort", str, description="One of the sort keys; prefix - to reverse."),
+    ],
+    responses=InstallationSerializer(many=True),
+)
+@api_view(["GET"])
+def installation_list(request, app_id):
+    """The domain status table: installations with their 7-day counts and status."""
+    workspace = workspace_for(request.user, app_id, "view")
+    try:
+        rows = queries.installations(
+            workspace,
+            status=request.query_params.get("status", ""),
+            platform=request.query_params.get("platform", ""),
+            sort=request.query_params.get("sort", ""),
+        )
+    except queries.BadFilter as exc:
+        raise ValidationError({exc.field: [exc.message]})
+    return _page(request, rows, InstallationSerializer)
+
+
+@extend_schema(request=None, responses={202: JobCreatedSerializer})
+@api_view(["POST"])
+def installation_check(request, app_id):
+    """Start an installation check (admins and developers); poll GET /api/v1/jobs/{id}."""
+    workspace = workspace_for(request.user, app_id, "view")
+    if not may_check(workspace):
+        raise PermissionDenied("Only admins and developers can run the installation check.")
+    try:
+        job = start_check(workspace, actor=request.user)
+    except QueueUnavailable as exc:
+        raise QueueDown(exc.message)
+    return Response({"job_id": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class JobHTMLRenderer(TemplateHTMLRenderer):
+    """The job as the console's progress partial (htmx polls this same route)."""
+
+    template_name = "installcheck/_job.html"
+
+    def get_template_context(self, data, renderer_context):
+        return {"job": renderer_context["response"].job, "workspace": data.get("workspace")}
+
+
+@extend_schema(responses=JobSerializer)
+@api_view(["GET"])
+@renderer_classes([JSONRenderer, JobHTMLRenderer])
+def job_detail(request, job_id):
+    """A job's state, progress, timing, result and error (members of its workspace)."""
+    job = Job.objects.select_related("workspace").filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("No such job.")
+    workspace = workspace_for(request.user, job.workspace.app_id, "view")
+    if isinstance(request.accepted_renderer, JobHTMLRenderer):
+        response = Response({"workspace": workspace})
+    else:
+        response = Response(JobSerializer(job).data)
+    response.job = job
+    return response
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("code", str, description="Only this reason (e.g. invalid_user_hash)."),
+        OpenApiParameter("request_id", OpenApiTypes.STR, description="Search by request id."),
+    ],
+    responses=VerificationFailureSerializer(many=True),
+)
+@api_view(["GET"])
+def verification_log(request, app_id):
+    """Recent verification failures with reason and diagnosis, newest first."""
+    workspace = workspace_for(request.user, app_id, "view")
+    code = request.query_params.get("code", "")
+    request_id = request.query_params.get("request_id", "")
+    if len(code) > 40 or len(request_id) > 64:
+        raise ValidationError(
+            {"code": ["Too long."]} if len(code) > 40 else {"request_id": ["Too long."]}
+        )
+    rows = queries.failures(workspace, code=code, request_id=request_id)
+    return _page(request, rows, VerificationFailureSerializer)

@@ -1,0 +1,179 @@
+"""The installation page and its htmx partials: roles, table, filters, check, log."""
+
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+
+from installcheck import fold as folding
+from installcheck.counting import buffer
+from installcheck.models import Job, JobState
+from tests.installcheck.traffic import send, send_verified
+
+pytestmark = pytest.mark.django_db
+
+
+def url(workspace, name="installations", **kwargs):
+    return reverse(name, kwargs={"app_id": workspace.app_id, **kwargs})
+
+
+@pytest.fixture
+def traffic(workspace, redis_client):
+    send_verified(workspace, "a")
+    send_verified(workspace, "b", origin="https://good.example.com")
+    send(workspace, user_id="c", origin="https://bad.example.com")
+    send_verified(workspace, "m", platform="ios", app_bundle="com.acme.app", app_version="5.2")
+    buffer.flush()
+    folding.fold()
+
+
+@pytest.mark.parametrize("role", ["admin", "developer", "viewer"])
+def test_every_member_sees_the_installation_page(client, personas, workspace, traffic, role):
+    client.force_login(personas[role])
+    response = client.get(url(workspace))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "shop.example.com" in body
+    assert "bad.example.com" in body
+    assert "missing_user_hash" in body
+    assert 'data-testid="readiness-ios"' in body
+
+
+@pytest.mark.parametrize("who", ["outsider", "support"])
+def test_outsiders_and_support_get_404(client, personas, workspace, who):
+    client.force_login(personas[who])
+    assert client.get(url(workspace)).status_code == 404
+    assert client.get(url(workspace, "installation-table")).status_code == 404
+    assert client.get(url(workspace, "verification-log")).status_code == 404
+    assert client.post(url(workspace, "installation-check")).status_code == 404
+    assert client.get(url(workspace, "readiness-partial", platform="web")).status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_login(client, workspace):
+    response = client.get(url(workspace))
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_a_new_workspace_shows_how_to_install(client, personas, workspace):
+    client.force_login(personas["viewer"])
+    body = client.get(url(workspace)).content.decode()
+    assert 'data-testid="installations-empty"' in body
+    assert workspace.app_id in body
+    assert 'data-testid="log-empty"' in body
+
+
+def test_the_table_filters_by_status(client, personas, workspace, traffic):
+    client.force_login(personas["developer"])
+    body = client.get(url(workspace, "installation-table"), {"status": "warning"}).content.decode()
+    assert "bad.example.com" in body
+    assert "good.example.com" not in body
+
+
+def test_the_table_sorts_and_reverses(client, personas, workspace, traffic):
+    client.force_login(personas["developer"])
+    body = client.get(url(workspace, "installation-table"), {"sort": "-name"}).content.decode()
+    assert body.index("shop.example.com") < body.index("bad.example.com")
+    body = client.get(url(workspace, "installation-table"), {"sort": "name"}).content.decode()
+    assert body.index("bad.example.com") < body.index("shop.example.com")
+
+
+def test_an_unknown_filter_value_is_explained_not_a_500(client, personas, workspace, traffic):
+    client.force_login(personas["viewer"])
+    response = client.get(url(workspace, "installation-table"), {"status": "nope", "sort": "x"})
+    assert response.status_code == 200
+    assert "status must be one of" in response.content.decode()
+
+
+def test_the_table_pages(client, personas, workspace, redis_client):
+    for n in range(30):
+        send_verified(workspace, "u", origin=f"https://h{n:02}.example.com")
+    buffer.flush()
+    folding.fold()
+    client.force_login(personas["viewer"])
+    first = client.get(url(workspace, "installation-table"), {"sort": "name"}).content.decode()
+    second = client.get(url(workspace, "installation-table"), {"sort": "name", "page": 2})
+    assert "h00.example.com" in first and "h29.example.com" not in first
+    assert "h29.example.com" in second.content.decode()
+    assert "Page 2 of 2" in second.content.decode()
+
+
+def test_the_page_runs_a_bounded_number_of_queries(
+    client, personas, workspace, redis_client, django_assert_max_num_queries
+):
+    for n in range(40):
+        send(workspace, user_id=f"u{n}", origin=f"https://h{n:02}.example.com")
+    buffer.flush()
+    folding.fold()
+    client.force_login(personas["viewer"])
+    with django_assert_max_num_queries(14):
+        response = client.get(url(workspace))
+    assert response.status_code == 200
+    with django_assert_max_num_queries(8):
+        client.get(url(workspace, "installation-table"))
+    with django_assert_max_num_queries(8):
+        client.get(url(workspace, "verification-log"))
+
+
+def test_the_log_filters_by_reason_and_request_id(client, personas, workspace, redis_client):
+    missing = send(workspace, user_id="x").json()["request_id"]
+    invalid = send(workspace, user_id="y", user_hash="0" * 64).json()["request_id"]
+    buffer.flush()
+    folding.fold()
+    client.force_login(personas["viewer"])
+    log_url = url(workspace, "verification-log")
+    body = client.get(log_url, {"code": "invalid_user_hash"}).content.decode()
+    assert invalid in body and missing not in body
+    body = client.get(log_url, {"request_id": missing[:8]}).content.decode()
+    assert missing in body and invalid not in body
+
+
+@pytest.mark.parametrize("role", ["admin", "developer"])
+def test_admins_and_developers_start_a_check(client, personas, workspace, role):
+    client.force_login(personas[role])
+    with mock.patch("installcheck.tasks.check_installation.apply_async") as publish:
+        response = client.post(url(workspace, "installation-check"), HTTP_HX_REQUEST="true")
+    job = Job.objects.get(workspace=workspace)
+    publish.assert_called_once()
+    assert publish.call_args.args[0] == (job.pk,)
+    assert job.state == JobState.QUEUED
+    assert job.created_by == personas[role]
+    assert 'hx-trigger="every 1s"' in response.content.decode()
+
+
+def test_viewers_cannot_start_a_check(client, personas, workspace):
+    client.force_login(personas["viewer"])
+    assert client.post(url(workspace, "installation-check")).status_code == 403
+    body = client.get(url(workspace)).content.decode()
+    assert "Only admins and developers can run the check" in body
+    assert not Job.objects.exists()
+
+
+def test_a_check_without_javascript_redirects_to_the_job(client, personas, workspace):
+    client.force_login(personas["admin"])
+    with mock.patch("installcheck.tasks.check_installation.apply_async"):
+        response = client.post(url(workspace, "installation-check"))
+    job = Job.objects.get()
+    assert response["Location"].endswith(f"?job={job.pk}")
+    assert f"Check #{job.pk} is queued" in client.get(response["Location"]).content.decode()
+
+
+def test_a_broker_outage_is_told_to_the_user_and_stored(client, personas, workspace):
+    client.force_login(personas["admin"])
+    down = OperationalError("connection refused")
+    with mock.patch("installcheck.tasks.check_installation.apply_async", side_effect=down):
+        response = client.post(url(workspace, "installation-check"), HTTP_HX_REQUEST="true")
+    assert "The job queue is unavailable" in response.content.decode()
+    job = Job.objects.get()
+    assert job.state == JobState.FAILED
+    assert "unavailable" in job.error
+
+
+def test_the_readiness_partial_renders_one_platform(client, personas, workspace, traffic):
+    client.force_login(personas["viewer"])
+    response = client.get(url(workspace, "readiness-partial", platform="web"))
+    body = response.content.decode()
+    assert 'data-testid="readiness-web"' in body
+    assert "hmac:web:v1" in body
+    assert client.get(url(workspace, "readiness-partial", platform="tv")).status_code == 404
