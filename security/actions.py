@@ -133,4 +133,6 @@ def reveal_secret(workspace, platform, *, actor, ip=None):
         after={"platform": platform, "version": secret.version},
         ip=ip,
     )
+    # A rotation waiting for the customer to fetch the new secret moves on.
+    rotation.on_secret_revealed(workspace, platform, actor=actor, ip=ip)
     return secret.plaintext()

@@ -17,10 +17,20 @@ READINESS = {
     "share": 100 / 120,
     "by_method": {"hmac": 80, "jwt": 20},
     "installations": [
-        {"name": "shop.example.com", "identified": 100, "verified": 100, "failed": 0,
-         "top_reason": None},
-        {"name": "old.example.com", "identified": 20, "verified": 0, "failed": 20,
-         "top_reason": "missing_user_hash"},
+        {
+            "name": "shop.example.com",
+            "identified": 100,
+            "verified": 100,
+            "failed": 0,
+            "top_reason": None,
+        },
+        {
+            "name": "old.example.com",
+            "identified": 20,
+            "verified": 0,
+            "failed": 20,
+            "top_reason": "missing_user_hash",
+        },
     ],
     "versions": [{"app_version": "5.2.0", "identified": 120, "verified": 100}],
     "proofs": [{"reference": "hmac:web:v1", "count": 80, "last_used": "2025-01-01"}],
@@ -109,7 +119,11 @@ def test_admin_enforces_at_once_when_there_is_no_traffic(client, workspace, pers
     assert response.status_code == 302
     assert settings_of(workspace).enforced
     event = AuditEvent.objects.get(action="platform.enforced")
-    assert (event.before, event.after, event.target) == ({"enforced": False}, {"enforced": True}, "web")
+    assert (event.before, event.after, event.target) == (
+        {"enforced": False},
+        {"enforced": True},
+        "web",
+    )
     assert event.ip == "127.0.0.1"
 
 
@@ -185,7 +199,9 @@ def test_no_twin_switch_for_members_of_one_side_only(client, workspace, personas
     assert 'data-testid="twin-switch"' not in html
 
 
-def test_overview_query_count_is_bounded(client, workspace, personas, django_assert_max_num_queries):
+def test_overview_query_count_is_bounded(
+    client, workspace, personas, django_assert_max_num_queries
+):
     client.force_login(personas["admin"])
     with django_assert_max_num_queries(15):
         client.get(overview_url(workspace))
