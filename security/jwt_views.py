@@ -195,6 +195,19 @@ def jwt_reveal(request, app_id, kid):
     return response
 
 
+def _time_rows(result):
+    """(claim, date or raw value, relative text or error) for the claims the token has."""
+    times = (result or {}).get("times") or {}
+    rows = []
+    for claim in ("exp", "nbf", "iat"):
+        entry = times.get(claim)
+        if entry:
+            rows.append(
+                (claim, entry.get("iso", entry["value"]), entry.get("text", entry.get("error")))
+            )
+    return rows
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def jwt_debugger(request, app_id):
@@ -217,7 +230,7 @@ def jwt_debugger(request, app_id):
     response = render(
         request,
         "security/jwt_debugger.html",
-        {"workspace": workspace, "form": form, "result": result},
+        {"workspace": workspace, "form": form, "result": result, "time_rows": _time_rows(result)},
         status=status,
     )
     response["Cache-Control"] = "no-store"
