@@ -5,12 +5,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, renderer_classes
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
+from workspaces.api.errors import Conflict
 
 from .. import queries
 from ..jobs import QueueUnavailable, start_check
@@ -24,9 +25,10 @@ from .serializers import (
 )
 
 
-class QueueDown(APIException):
+class QueueDown(Conflict):
+    """The broker refused the job (503, error ``queue_unavailable``)."""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "queue_unavailable"
 
 
 def _page(request, queryset, serializer_class):
@@ -69,7 +71,7 @@ def installation_check(request, app_id):
     try:
         job = start_check(workspace, actor=request.user)
     except QueueUnavailable as exc:
-        raise QueueDown(exc.message)
+        raise QueueDown("queue_unavailable", exc.message)
     return Response({"job_id": job.pk}, status=status.HTTP_202_ACCEPTED)
 
 
