@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from security import gateway
+from security.checker import gateway_diagnosis
 from security.crypto import SecretUnreadable
 from security.snapshots import snapshots
 from workspaces.domains import origin_host
@@ -55,6 +56,15 @@ def installation_name(ping, host):
     return ping.app_bundle or NO_BUNDLE
 
 
+def _diagnosis(ping, decision, config):
+    """The checker's findings for an invalid_user_hash; never fails the request."""
+    try:
+        return gateway_diagnosis(ping, decision, config)
+    except (DatabaseError, SecretUnreadable) as exc:
+        log.warning("no diagnosis for a failed ping: %s", type(exc).__name__)
+        return []
+
+
 def _count(ping, decision, config, host, request_id, now):
     installation = installation_name(ping, host)
     key = CountKey(
@@ -79,7 +89,7 @@ def _count(ping, decision, config, host, request_id, now):
             "code": decision.code,
             "rejected": decision.status != 200,
             "app_version": ping.app_version or "",
-            "diagnosis": [],
+            "diagnosis": _diagnosis(ping, decision, config),
             "request_id": request_id,
         }
     buffer.add(key, now, failure)

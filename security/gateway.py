@@ -6,7 +6,7 @@ the outcome and renders ``Decision.body``.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -181,6 +181,10 @@ class WorkspaceConfig:
     jwt_keys: tuple[tokens.KeyCandidate, ...] = ()
     trusted_domains: tuple[str, ...] = ()
     version: int = 0
+    # Called only to diagnose an invalid_user_hash (security.checker.gateway_diagnosis):
+    # returns the retired and twin secrets, loaded once per snapshot on first failure, so
+    # the success path never pays for them.
+    diagnosis_extras: Callable[[], object] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ deciding on settings that may be stale.
 
 import threading
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
@@ -83,6 +84,55 @@ def load_config(app_id, now=None):
         jwt_keys=jwt_keys,
         trusted_domains=domains,
         version=workspace.config_version,
+        diagnosis_extras=LazyDiagnosisExtras(workspace.id),
+    )
+
+
+@dataclass(frozen=True)
+class DiagnosisExtras:
+    """Secrets only the diagnosis of a failure needs (see security.diagnosis)."""
+
+    retired: dict  # platform -> ((version, secret), ...)
+    twin_name: str = ""
+    twin_app_id: str = ""
+    twin_secrets: tuple = ()  # ((platform, secret), ...)
+
+
+class LazyDiagnosisExtras:
+    """Loads DiagnosisExtras on the first call and keeps them with the snapshot.
+
+    A change to the twin's secrets does not refresh this workspace's snapshot; the
+    diagnosis may then name the twin's old secret until this workspace's next change.
+    """
+
+    def __init__(self, workspace_id):
+        self.workspace_id = workspace_id
+        self._value = None
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            if self._value is None:
+                self._value = _load_diagnosis_extras(self.workspace_id)
+            return self._value
+
+
+def _load_diagnosis_extras(workspace_id):
+    workspace = Workspace.objects.select_related("production").get(pk=workspace_id)
+    retired = {}
+    rows = IdentitySecret.objects.filter(workspace=workspace, state=SecretState.RETIRED)
+    for secret in rows.order_by("platform", "-version"):
+        retired.setdefault(secret.platform, []).append((secret.version, secret.plaintext()))
+    twin = workspace.twin
+    twin_secrets = ()
+    if twin is not None:
+        rows = IdentitySecret.objects.filter(workspace=twin, state=SecretState.CURRENT)
+        twin_secrets = tuple((s.platform, s.plaintext()) for s in rows.order_by("platform"))
+    return DiagnosisExtras(
+        retired={platform: tuple(pairs) for platform, pairs in retired.items()},
+        twin_name=twin.display_name if twin else "",
+        twin_app_id=twin.app_id if twin else "",
+        twin_secrets=twin_secrets,
     )
 
 
