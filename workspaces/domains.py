@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 MAX_HOST_LENGTH = 253
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_IDNA_DEVIATIONS = ("\u00df", "\u03c2", "\u200c", "\u200d")
 
 
 class InvalidDomain(ValueError):
@@ -22,6 +23,13 @@ def normalize_host(value):
     host = value.strip().rstrip(".").lower()
     if not host:
         raise InvalidDomain("Enter a domain such as app.example.com.")
+    if any(char in host for char in _IDNA_DEVIATIONS):
+        # Python's codec is IDNA 2003 (faß -> fass); browsers use UTS 46 (faß -> xn--fa-hia).
+        # Refuse rather than store a name that would never match the browser's Origin.
+        raise InvalidDomain(
+            f"{value!r} contains ß, ς or a zero-width joiner: enter the xn-- form "
+            "your browser shows in the address bar."
+        )
     try:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
