@@ -1,6 +1,9 @@
 #!/usr/bin/env python
-"""Run the development stack: the web server (and, once configured, Celery worker and
-beat) as child processes; Ctrl-C stops them all."""
+"""Run the development stack: the web server, a Celery worker and Celery beat as child
+processes; Ctrl-C stops them all.
+
+With REDIS_URL set, Celery uses Redis; otherwise kombu's filesystem broker under var/,
+which needs nothing installed and still connects the three processes."""
 
 import argparse
 import os
@@ -14,9 +17,26 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
+CELERY = [PY, "-m", "celery", "-A", "config"]
+
+
 def commands(host, port):
     return {
         "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+        # One solo worker: enough for folds and checks, and it works on every broker
+        # (the filesystem transport has no fan-out for mingle/gossip).
+        "worker": [
+            *CELERY,
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        # The schedule file lives in VAR_DIR (config.celery sets beat_schedule_filename).
+        "beat": [*CELERY, "beat", "--loglevel", "INFO"],
     }
 
 

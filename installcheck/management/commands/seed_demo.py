@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test import RequestFactory
 
 from installcheck.counting import buffer
+from installcheck.fold import fold
 from installcheck.ping import ping as gateway_view
 from security.actions import create_workspace, set_enforcement
 from security.hashing import user_hash
@@ -112,6 +113,11 @@ class Command(BaseCommand):
             grant_support(users["support"])
             set_enforcement(workspace, "android", True, actor=users["admin"])
             _send_traffic(workspace)
+        # Fold now (not only on the next beat tick) so the installation table and the
+        # readiness figures show the demo traffic as soon as the console opens.
+        folded = fold()
+        if folded.counts:
+            self.stdout.write(f"Folded {folded.counts} demo requests into the installation table.")
         self.stdout.write(f"Demo workspace: {workspace.display_name} (app_id {workspace.app_id})")
         self.stdout.write(f"[TEST] twin: app_id {workspace.twin.app_id}")
         self.stdout.write("Demo logins (username / password):")
