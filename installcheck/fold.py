@@ -180,7 +180,8 @@ def _upsert_daily(rows):
         "count",
     ]
     keys = ", ".join(columns[:-1])
-    items = list(rows.items())
+    # A fixed order, so concurrent folds lock rows in the same order (no deadlock).
+    items = sorted(rows.items())
     with connection.cursor() as cursor:
         for start in range(0, len(items), UPSERT_CHUNK):
             chunk = items[start : start + UPSERT_CHUNK]
@@ -243,7 +244,7 @@ def apply_counts(counts, seen):
         ts = seen.get(key)
         if ts:
             last_seen[installation.pk] = max(last_seen.get(installation.pk, 0), ts)
-    for pk, ts in last_seen.items():
+    for pk, ts in sorted(last_seen.items()):
         Installation.objects.filter(pk=pk, last_seen__lt=_when(ts)).update(last_seen=_when(ts))
     rows = defaultdict(int)
     for key, n in counts.items():
