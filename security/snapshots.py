@@ -190,6 +190,7 @@ class SnapshotCache:
         self.refresh_if_due()
         config = self._configs.get(app_id)
         if config is None:
+            seen = self._seen
             config = load_config(app_id)
             if config is None:
                 if self._negative >= _MAX_NEGATIVE:
@@ -197,7 +198,10 @@ class SnapshotCache:
                     self._negative = 0
                 self._negative += 1
                 config = _MISSING
-            self._configs[app_id] = config
+            # A poll by another thread during our read may already have dropped this
+            # app_id for a change the read predates: caching it would keep it stale.
+            if self._seen == seen:
+                self._configs[app_id] = config
         return None if config is _MISSING else config
 
 

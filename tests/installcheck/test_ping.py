@@ -425,3 +425,25 @@ def test_hashes_made_by_node_crypto_are_accepted(client, workspace, identifier):
         "user_hash": digest.upper(),
     }
     assert post(client, body).json()["identity"] == "verified"
+
+
+# --- snapshot freshness --------------------------------------------------------------
+
+
+def test_a_change_committed_while_a_snapshot_loads_is_not_lost(workspace, monkeypatch):
+    from security import snapshots as module
+
+    cache = module.SnapshotCache(poll_seconds=0)
+    cache.refresh_if_due()
+    real = module.load_config
+
+    def racing(app_id, now=None):
+        config = real(app_id, now)  # read before the change commits...
+        set_enforcement(workspace, "web", True, actor=None)
+        cache.refresh_if_due()  # ...and another thread's poll sees the change
+        return config
+
+    monkeypatch.setattr(module, "load_config", racing)
+    assert not cache.get(workspace.app_id).platforms["web"].enforced
+    monkeypatch.setattr(module, "load_config", real)
+    assert cache.get(workspace.app_id).platforms["web"].enforced
