@@ -293,6 +293,8 @@ else:
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_queue_dir),
         "store_processed": False,
+        # Otherwise kombu writes its broadcast exchange files into the working directory.
+        "control_folder": str(_queue_dir / "control"),
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -22,3 +22,9 @@ document.addEventListener("click", function (event) {
     done();
   }
 });
+
+// Dangerous one-click forms ask first: <form data-confirm="Rotate the Web secret now?">.
+document.addEventListener("submit", function (event) {
+  var form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+});
