@@ -32,6 +32,7 @@ from .models import (
     RotationStep,
     SecretState,
 )
+from .rotation_display import next_step
 
 S = RotationState
 
@@ -53,37 +54,6 @@ TRANSITIONS = {
 MIN_OVERLAP_HOURS = 1
 MAX_OVERLAP_HOURS = 7 * 24
 
-# What the customer's admin must do now, shown as a banner on the security overview.
-NEXT_STEP = {
-    (RotationMode.GAP, S.REQUESTED): (
-        "Support is ready to rotate your {platform} identity secret. Turn off enforcement on "
-        "{platform} so support can rotate it."
-    ),
-    (RotationMode.GAP, S.READY): (
-        "Enforcement on {platform} is off. Support will now rotate the secret; users on "
-        "{platform} are impersonable until you turn enforcement back on."
-    ),
-    (RotationMode.GAP, S.ROTATED): (
-        "Support rotated your {platform} secret. Reveal the new secret and deploy it to your "
-        "servers."
-    ),
-    (RotationMode.GAP, S.SECRET_VIEWED): (
-        "Once your servers sign with the new {platform} secret, turn enforcement back on."
-    ),
-    (RotationMode.OVERLAP, S.REQUESTED): (
-        "Support will rotate your {platform} secret without turning enforcement off; the old "
-        "secret keeps working until {deadline}."
-    ),
-    (RotationMode.OVERLAP, S.ROTATED): (
-        "Support rotated your {platform} secret. Reveal the new secret and deploy it before "
-        "{deadline}, when the old secret stops working."
-    ),
-    (RotationMode.OVERLAP, S.SECRET_VIEWED): (
-        "Deploy the new {platform} secret, then confirm to retire the old one (it stops "
-        "working at {deadline} in any case)."
-    ),
-}
-
 
 class RotationConflict(Exception):
     """A transition the current state does not allow; ``code`` is the API error code."""
@@ -92,19 +62,6 @@ class RotationConflict(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def next_step(request):
-    template = NEXT_STEP.get((request.mode, request.state))
-    if template is None:
-        return ""
-    deadline = (
-        timezone.localtime(request.overlap_until).strftime("%Y-%m-%d %H:%M UTC")
-        if request.overlap_until
-        else ""
-    )
-    label = Platform(request.platform).label
-    return template.format(platform=label, deadline=deadline)
 
 
 def _label(actor):
@@ -364,41 +321,3 @@ def on_secret_revealed(workspace, platform, *, actor, ip=None):
     )
     if request is not None:
         _move(request, S.SECRET_VIEWED, actor=actor, ip=ip)
-
-
-def banners(workspace, role):
-    """What the security overview shows about open rotations: the step to take now, and
-    in overlap mode how much traffic each secret still verifies (from readiness)."""
-    from workspaces.access import can
-
-    rows = []
-    open_requests = RotationRequest.objects.filter(
-        workspace=workspace, state__in=[S.REQUESTED, S.READY, S.ROTATED, S.SECRET_VIEWED]
-    ).prefetch_related("steps")
-    readiness = dict(workspace.platforms.values_list("platform", "readiness"))
-    for request in open_requests:
-        proofs = [
-            p
-            for p in (readiness.get(request.platform) or {}).get("proofs", [])
-            if p.get("reference", "").startswith(f"hmac:{request.platform}:")
-        ]
-        total = sum(p.get("count", 0) for p in proofs) or 1
-        old_ref = f"hmac:{request.platform}:v{request.old_version}" if request.old_version else ""
-        rows.append(
-            {
-                "request": request,
-                "next_step": next_step(request),
-                "proofs": [
-                    {
-                        **p,
-                        "share": round(100 * p.get("count", 0) / total, 1),
-                        "is_old": p.get("reference") == old_ref,
-                    }
-                    for p in proofs
-                ],
-                "can_finish": request.mode == RotationMode.OVERLAP
-                and request.state in (S.ROTATED, S.SECRET_VIEWED)
-                and can(role, "admin"),
-            }
-        )
-    return rows

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from workspaces.access import is_support, workspace_for
 from workspaces.models import Workspace
 
-from . import rotation
+from . import rotation, rotation_display
 from .models import OPEN_ROTATION_STATES, Platform, RotationMode, RotationReason, RotationRequest
 
 MODE_HELP = {
@@ -117,7 +117,7 @@ def support_rotation(request, pk):
     return render(
         request,
         "security/support_rotation.html",
-        {"item": item, "platform_row": platform_row, "next_step": rotation.next_step(item)},
+        {"item": item, "platform_row": platform_row, "next_step": rotation_display.next_step(item)},
     )
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from workspaces.access import can, workspace_for
 from workspaces.auth import client_ip
 
-from . import actions, crypto, rotation
+from . import actions, crypto, rotation_display
 from .confirmations import confirmation_needed, enforcement_figures
 from .forms import PlatformChangeForm
 from .models import IdentitySecret, Platform, PlatformSettings, SecretState
@@ -83,7 +83,7 @@ def overview(request, app_id):
             "is_admin": can(workspace.role, "admin"),
             "may_see_secrets": can(workspace.role, "see_secrets"),
             "admin_only": ADMIN_ONLY,
-            "rotation_banners": rotation.banners(workspace, workspace.role),
+            "rotation_banners": rotation_display.banners(workspace, workspace.role),
         },
     )
 

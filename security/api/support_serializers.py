@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from .. import rotation
+from .. import rotation, rotation_display
 from ..models import Platform, RotationMode, RotationReason
 
 
@@ -71,7 +71,7 @@ def rotation_data(request):
             "reason": request.reason,
             "ticket": request.ticket,
             "state": request.state,
-            "next_step": rotation.next_step(request),
+            "next_step": rotation_display.next_step(request),
             "overlap_until": request.overlap_until,
             "old_version": request.old_version,
             "new_version": request.new_version,

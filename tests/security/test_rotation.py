@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from security import rotation
+from security import rotation, rotation_display
 from security.actions import set_enforcement
 from security.hashing import user_hash
 from security.models import IdentitySecret, RotationMode, RotationState, SecretState
@@ -221,4 +221,4 @@ def test_overlap_needs_a_deadline_between_one_hour_and_seven_days(workspace, per
 def test_next_step_names_what_the_admin_must_do(workspace, personas):
     set_enforcement(workspace, "web", True, actor=personas["admin"])
     request = open_gap(workspace, personas)
-    assert "Turn off enforcement on Web" in rotation.next_step(request)
+    assert "Turn off enforcement on Web" in rotation_display.next_step(request)
