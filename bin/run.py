@@ -57,7 +57,7 @@ def main():
             for name, child in children.items():
                 if child.poll() is not None:
                     print(f"{name} exited with {child.returncode}; stopping the others.")
-                    status = child.returncode or 1
+                    status = child.returncode
                     raise KeyboardInterrupt
             time.sleep(0.5)
     except KeyboardInterrupt:
