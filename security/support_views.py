@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from workspaces.access import is_support, workspace_for
+from workspaces.auth import client_ip
 from workspaces.models import Workspace
 
 from . import rotation, rotation_display
@@ -82,17 +83,12 @@ def support_workspace(request, app_id):
     workspace = get_object_or_404(Workspace.objects.prefetch_related("platforms"), app_id=app_id)
     form = OpenRotationForm(request.POST or None, initial={"mode": RotationMode.OVERLAP})
     if request.method == "POST" and form.is_valid():
-        values = form.cleaned_data
         try:
             opened = rotation.open_request(
                 workspace,
-                values["platform"],
-                mode=values["mode"],
-                reason=values["reason"],
-                ticket=values["ticket"],
-                overlap_hours=values.get("overlap_hours"),
                 actor=request.user,
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
+                **form.cleaned_data,
             )
         except (ValueError, rotation.RotationConflict) as exc:
             form.add_error(None, getattr(exc, "message", str(exc)))
@@ -125,7 +121,7 @@ def _step(request, pk, action, done):
     _support_only(request.user)
     get_object_or_404(RotationRequest, pk=pk)
     try:
-        action(pk, actor=request.user, ip=request.META.get("REMOTE_ADDR"))
+        action(pk, actor=request.user, ip=client_ip(request))
     except rotation.RotationConflict as exc:
         messages.error(request, exc.message)
     else:
@@ -152,7 +148,7 @@ def customer_finish_overlap(request, app_id, pk):
     workspace = workspace_for(request.user, app_id, need="admin")
     get_object_or_404(RotationRequest, pk=pk, workspace=workspace)
     try:
-        rotation.finish_overlap(pk, actor=request.user, ip=request.META.get("REMOTE_ADDR"))
+        rotation.finish_overlap(pk, actor=request.user, ip=client_ip(request))
     except rotation.RotationConflict as exc:
         messages.error(request, exc.message)
     else:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from workspaces.access import is_support, workspace_for
 from workspaces.api.errors import Conflict
+from workspaces.auth import client_ip
 from workspaces.models import Workspace
 
 from .. import rotation
@@ -33,24 +34,13 @@ def _conflict(exc):
     return Conflict(exc.code, exc.message)
 
 
-def _ip(request):
-    return request.META.get("REMOTE_ADDR")
-
-
 def _open(request, workspace, data):
     serializer = OpenRotationSerializer(data=data)
     serializer.is_valid(raise_exception=True)
-    values = serializer.validated_data
+    values = {k: v for k, v in serializer.validated_data.items() if k != "app_id"}
     try:
         opened = rotation.open_request(
-            workspace,
-            values["platform"],
-            mode=values["mode"],
-            reason=values["reason"],
-            ticket=values["ticket"],
-            overlap_hours=values.get("overlap_hours"),
-            actor=request.user,
-            ip=_ip(request),
+            workspace, actor=request.user, ip=client_ip(request), **values
         )
     except ValueError as exc:
         raise ValidationError({"non_field_errors": [str(exc)]}) from None
@@ -82,28 +72,28 @@ def support_rotations(request):
     return _open(request, workspace, request.data)
 
 
-@extend_schema(request=None, responses=RotationSerializer)
-@api_view(["POST"])
-def support_rotate(request, pk):
+def _support_step(request, pk, action):
     _require_support(request.user)
     get_object_or_404(RotationRequest, pk=pk)
     try:
-        rotated = rotation.rotate(pk, actor=request.user, ip=_ip(request))
+        changed = action(pk, actor=request.user, ip=client_ip(request))
     except rotation.RotationConflict as exc:
         raise _conflict(exc) from None
-    return Response(rotation_data(rotated))
+    return Response(rotation_data(changed))
+
+
+@extend_schema(request=None, responses=RotationSerializer)
+@api_view(["POST"])
+def support_rotate(request, pk):
+    """Support issues the new secret (gap mode: only once enforcement is off)."""
+    return _support_step(request, pk, rotation.rotate)
 
 
 @extend_schema(request=None, responses=RotationSerializer)
 @api_view(["POST"])
 def support_cancel(request, pk):
-    _require_support(request.user)
-    get_object_or_404(RotationRequest, pk=pk)
-    try:
-        cancelled = rotation.cancel(pk, actor=request.user, ip=_ip(request))
-    except rotation.RotationConflict as exc:
-        raise _conflict(exc) from None
-    return Response(rotation_data(cancelled))
+    """Support cancels a request that has not been rotated yet."""
+    return _support_step(request, pk, rotation.cancel)
 
 
 @extend_schema(responses=SupportWorkspaceSerializer(many=True))
@@ -141,7 +131,7 @@ def workspace_finish_overlap(request, app_id, pk):
     workspace = workspace_for(request.user, app_id, need="admin")
     get_object_or_404(RotationRequest, pk=pk, workspace=workspace)
     try:
-        finished = rotation.finish_overlap(pk, actor=request.user, ip=_ip(request))
+        finished = rotation.finish_overlap(pk, actor=request.user, ip=client_ip(request))
     except rotation.RotationConflict as exc:
         raise _conflict(exc) from None
     return Response(rotation_data(finished))
