@@ -116,3 +116,51 @@ def test_unknown_workspace_and_request_are_404_for_support(client, personas):
     logged_in(client, personas["support"])
     assert client.get("/support/w/nosuchid/").status_code == 404
     assert client.get("/support/rotations/999/").status_code == 404
+
+
+def test_admin_retires_the_old_secret_of_an_overlap_from_the_banner(client, workspace, personas):
+    from security import rotation
+    from security.models import RotationMode
+
+    request = rotation.open_request(
+        workspace,
+        "web",
+        mode=RotationMode.OVERLAP,
+        reason="routine",
+        ticket="T",
+        overlap_hours=24,
+        actor=personas["support"],
+    )
+    rotation.rotate(request.pk, actor=personas["support"])
+    logged_in(client, personas["admin"])
+    overview = client.get(f"/w/{workspace.app_id}/security/").content.decode()
+    assert "New secret deployed: retire the old one" in overview
+    url = f"/w/{workspace.app_id}/rotations/{request.pk}/finish"
+    response = client.post(url, follow=True)
+    assert "only the new one verifies now" in response.content.decode()
+    request.refresh_from_db()
+    assert request.state == RotationState.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("developer", 403), ("viewer", 403), ("outsider", 404), ("support", 404)]
+)
+def test_only_the_admin_may_retire_the_old_secret(client, workspace, personas, role, status):
+    from security import rotation
+    from security.models import RotationMode
+
+    request = rotation.open_request(
+        workspace,
+        "web",
+        mode=RotationMode.OVERLAP,
+        reason="routine",
+        ticket="T",
+        overlap_hours=24,
+        actor=personas["support"],
+    )
+    rotation.rotate(request.pk, actor=personas["support"])
+    logged_in(client, personas[role])
+    url = f"/w/{workspace.app_id}/rotations/{request.pk}/finish"
+    assert client.post(url).status_code == status
+    request.refresh_from_db()
+    assert request.state == RotationState.ROTATED
