@@ -46,6 +46,10 @@ def _json(status, body, request_id, headers=None):
     return response
 
 
+def _respond(decision, request_id):
+    return _json(decision.status, decision.body(), request_id, decision.headers)
+
+
 def _error(status, code, message, request_id, headers=None):
     return _json(status, {"error": code, "message": message}, request_id, headers)
 
@@ -123,11 +127,7 @@ def ping(request):
     try:
         parsed = gateway.parse_ping(body)
     except gateway.BadPing as exc:
-        return _json(
-            400,
-            {"error": gateway.BAD_REQUEST, "message": exc.message, "fields": exc.fields},
-            request_id,
-        )
+        return _respond(gateway.bad_request(exc.message, exc.fields), request_id)
 
     try:
         config = snapshots.get(parsed.app_id)
@@ -141,10 +141,10 @@ def ping(request):
             {"Retry-After": "5"},
         )
     if config is None:
-        return _error(404, gateway.UNKNOWN_APP, gateway.MESSAGES[gateway.UNKNOWN_APP], request_id)
+        return _respond(gateway.unknown_app(), request_id)
 
     host = origin_host(request.headers.get("Origin"))
     now = timezone.now()
     decision = gateway.decide(parsed, config, host, now)
     _count(parsed, decision, config, host, request_id, now.timestamp())
-    return _json(decision.status, decision.body(), request_id, decision.headers)
+    return _respond(decision, request_id)

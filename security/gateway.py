@@ -204,12 +204,12 @@ class Decision:
         return self.outcome in (VERIFIED, UNVERIFIED, REJECTED)
 
     def body(self):
-        if self.status in (200,) and self.outcome != UNVERIFIED:
-            return {"identity": self.outcome}
         if self.outcome == UNVERIFIED:
             return {"identity": UNVERIFIED, "warning": self.code, "message": self.message}
+        if self.code is None:
+            return {"identity": self.outcome}
         body = {"error": self.code, "message": self.message}
-        if self.fields:
+        if self.outcome == BAD_REQUEST:
             body["fields"] = self.fields
         return body
 

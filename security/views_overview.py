@@ -2,72 +2,22 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from workspaces.access import can, workspace_for
 from workspaces.auth import client_ip
 
-from . import actions, crypto, rotation_display
-from .confirmations import confirmation_needed, enforcement_figures
+from . import actions, rotation_display
+from .cards import platform_cards, platform_label
+from .confirmations import confirmation_needed
 from .forms import PlatformChangeForm
-from .models import IdentitySecret, Platform, PlatformSettings, SecretState
+from .models import PlatformSettings
 from .rotation import RotationConflict
 
 ADMIN_ONLY = "Only workspace admins can change this."
 SETTERS = {"enforced": actions.set_enforcement, "hmac_allowed": actions.set_hmac_allowed}
-
-
-def platform_label(platform):
-    if platform not in Platform.values:
-        raise Http404("No such platform.")
-    return Platform(platform).label
-
-
-def readiness_view(readiness):
-    """The readiness summary prepared for display; None when there was no traffic yet."""
-    if not readiness:
-        return None
-    share = readiness.get("share")
-    return {
-        **readiness,
-        "percent": None if share is None else round(share * 100, 1),
-        "rejected": enforcement_figures(readiness)["would_be_rejected"],
-    }
-
-
-def _readiness_partial_url(app_id, platform):
-    # Built by the installcheck app when present; the overview works without it.
-    try:
-        return reverse("readiness-partial", kwargs={"app_id": app_id, "platform": platform})
-    except NoReverseMatch:
-        return None
-
-
-def platform_cards(workspace):
-    may_see_secrets = can(workspace.role, "see_secrets")
-    secrets = {
-        s.platform: s
-        for s in IdentitySecret.objects.filter(workspace=workspace, state=SecretState.CURRENT)
-    }
-    cards = []
-    for row in PlatformSettings.objects.filter(workspace=workspace).select_related("changed_by"):
-        secret = secrets.get(row.platform)
-        cards.append(
-            {
-                "settings": row,
-                "platform": row.platform,
-                "label": Platform(row.platform).label,
-                "secret_version": secret.version if secret else None,
-                "masked": crypto.mask(secret.plaintext()) if secret and may_see_secrets else None,
-                "readiness": readiness_view(row.readiness),
-                "readiness_url": _readiness_partial_url(workspace.app_id, row.platform),
-            }
-        )
-    order = {p: n for n, p in enumerate(Platform.values)}
-    return sorted(cards, key=lambda card: order[card["platform"]])
 
 
 @login_required

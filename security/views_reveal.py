@@ -9,8 +9,8 @@ from workspaces.access import workspace_for
 from workspaces.auth import client_ip
 
 from . import actions, ratelimit, reauth
+from .cards import platform_label
 from .forms import ReauthForm
-from .views_overview import platform_label
 
 # Wrong passwords per user before a pause: the reveal form must not become a password oracle.
 PASSWORD_ATTEMPTS = 10

@@ -12,10 +12,10 @@ from workspaces.api.errors import Conflict
 from workspaces.auth import client_ip
 
 from .. import actions, ratelimit, reauth
+from ..cards import platform_cards
 from ..confirmations import confirmation_needed
 from ..models import IdentitySecret, Platform, PlatformSettings, SecretState
 from ..rotation import RotationConflict
-from ..views_overview import platform_cards
 from .serializers import (
     PlatformPatchSerializer,
     PlatformSerializer,
