@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -32,3 +32,17 @@ def _schedule(sender, **kwargs):
             "options": {"expires": 120},
         },
     }
+
+
+@signals.worker_init.connect
+def _refuse_a_wrong_master_key(sender=None, **kwargs):
+    """A worker whose master key cannot open the stored secrets does not start."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from security.startup import check_at_start
+
+    try:
+        check_at_start()
+    except ImproperlyConfigured as exc:
+        # Celery logs and swallows exceptions from signal handlers; SystemExit it does not.
+        raise SystemExit(f"Verity worker refuses to start: {exc}") from None

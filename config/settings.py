@@ -89,7 +89,8 @@ def _development_keys():
 
 DEBUG = env_bool("VERITY_DEBUG", False)
 
-_secret_key = env_str("SECRET_KEY")
+# Whitespace is no key: "SECRET_KEY=' '" counts as missing, never as a key.
+_secret_key = (env_str("SECRET_KEY") or "").strip()
 _encryption_keys = env_list("VERITY_ENCRYPTION_KEYS")
 if not (_secret_key and _encryption_keys):
     if not DEBUG:
@@ -110,6 +111,23 @@ if not (_secret_key and _encryption_keys):
     _secret_key = _secret_key or _dev["SECRET_KEY"]
     _encryption_keys = _encryption_keys or [_dev["VERITY_ENCRYPTION_KEYS"]]
 
+
+def _check_fernet_keys(keys):
+    """Every listed master key must be a Fernet key: a typo stops the start, not a reveal."""
+    from cryptography.fernet import Fernet
+
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"VERITY_ENCRYPTION_KEYS: key {position} of {len(keys)} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)."
+            ) from None
+
+
+_check_fernet_keys(_encryption_keys)
+
 SECRET_KEY = _secret_key
 # Newest first: MultiFernet encrypts with the first key and decrypts with any.
 VERITY_ENCRYPTION_KEYS = _encryption_keys
@@ -129,6 +147,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "axes",
     "workspaces",
     "security",
@@ -137,6 +157,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -276,6 +297,11 @@ SPECTACULAR_SETTINGS = {
         if DEBUG
         else ["rest_framework.permissions.IsAuthenticated"]
     ),
+    # Swagger UI from our own static files (drf-spectacular-sidecar): the CSP allows no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "PREPROCESSING_HOOKS": ["config.schema.drop_trailing_slash_aliases"],
 }
 
 # --- Celery -------------------------------------------------------------------------
@@ -330,11 +356,53 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
+# --- Production hardening: HTTPS, cookies, headers ------------------------------------
+# Outside DEBUG every default is the strict one; `manage.py check --deploy` stays clean.
+SECURE_HSTS_SECONDS = env_int("VERITY_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VERITY_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("VERITY_HSTS_PRELOAD", False)
+# Plain HTTP is redirected to HTTPS. Behind a TLS-terminating proxy Django only knows the
+# request was HTTPS from the proxy's X-Forwarded-Proto: believed by default as soon as
+# VERITY_TRUSTED_PROXY_COUNT says a proxy stands in front (that proxy must overwrite the
+# header). VERITY_PROXY_SSL_HEADER names another header, or "" to believe none.
+SECURE_SSL_REDIRECT = env_bool("VERITY_SSL_REDIRECT", not DEBUG)
+_proxy_ssl_header = env_str(
+    "VERITY_PROXY_SSL_HEADER", "X-Forwarded-Proto" if VERITY_TRUSTED_PROXY_COUNT else ""
+).strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+SESSION_COOKIE_SECURE = env_bool("VERITY_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False
+# No script reads the CSRF cookie: htmx sends the token rendered into base.html's
+# hx-headers, and the API docs' script gets it rendered into the script itself.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("VERITY_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Preloading is the domain owner's decision (hstspreload.org, hard to undo), so it is off
+# by default; only then is Django's reminder about it silenced.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# --- Content Security Policy (django-csp) ---------------------------------------------
+# No inline script, style attribute or on* handler anywhere (tests/config/test_csp.py
+# scans templates/); htmx's indicator <style> is switched off in base.html.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Swagger UI's and the browser's own small icons are data: URIs.
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}

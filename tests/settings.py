@@ -16,6 +16,8 @@ os.environ.setdefault("VERITY_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("VERITY_CONFIG_POLL_SECONDS", "0")
 os.environ.setdefault("VERITY_COUNT_FLUSHER", "0")
 os.environ.setdefault("VERITY_SECURE_COOKIES", "0")
+# The test client and the live server speak plain HTTP.
+os.environ.setdefault("VERITY_SSL_REDIRECT", "0")
 os.environ.setdefault("VERITY_VAR_DIR", tempfile.mkdtemp(prefix="verity-test-"))
 if os.environ.get("REDIS_URL") and not os.environ.get("VERITY_TEST_REDIS_KEEP_DB"):
     # Tests flush their Redis database: never the one `make run` uses.

@@ -57,3 +57,32 @@ def test_development_start_generates_keys_once_and_keeps_them(tmp_path):
     keys = (tmp_path / "dev-keys.json").read_text()
     assert start(tmp_path, VERITY_DEBUG="1").returncode == 0
     assert (tmp_path / "dev-keys.json").read_text() == keys
+
+
+FERNET_KEY = "JyEeXZbA0zUgkH1w6VGbJxqz6m6JrR0E5jY6VbN0H1M="
+
+
+@pytest.mark.parametrize("keys", [" ", " , ", ",,"])
+def test_blank_encryption_keys_count_as_missing(tmp_path, keys):
+    result = start(tmp_path, VERITY_DEBUG="0", SECRET_KEY="x" * 50, VERITY_ENCRYPTION_KEYS=keys)
+    assert result.returncode != 0
+    assert "VERITY_ENCRYPTION_KEYS must be set" in result.stderr
+
+
+def test_a_blank_secret_key_counts_as_missing(tmp_path):
+    result = start(tmp_path, VERITY_DEBUG="0", SECRET_KEY="   ", VERITY_ENCRYPTION_KEYS=FERNET_KEY)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_a_malformed_master_key_stops_the_start_without_echoing_it(tmp_path, debug):
+    result = start(
+        tmp_path,
+        VERITY_DEBUG=debug,
+        SECRET_KEY="x" * 50,
+        VERITY_ENCRYPTION_KEYS=f"{FERNET_KEY},not-a-fernet-key",
+    )
+    assert result.returncode != 0
+    assert "VERITY_ENCRYPTION_KEYS: key 2 of 2 is not a Fernet key" in result.stderr
+    assert "not-a-fernet-key" not in result.stderr
