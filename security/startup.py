@@ -80,7 +80,10 @@ def verify_master_key(using="default"):
         return False
     if unreadable:
         raise MasterKeyMismatch(mismatch_message(unreadable, checked))
-    log.info("master key opens the %d sampled stored secrets", checked)
+    if checked:
+        log.info("master key opens the %d sampled stored secrets", checked)
+    else:
+        log.info("master key check: no stored secrets yet")
     return True
 
 
