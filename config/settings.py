@@ -389,6 +389,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # by default; only then is Django's reminder about it silenced.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
+# The API answers JSON, to browsers too: DRF's browsable API (HTML, inline styles, errors
+# as pages) only in DEBUG. Views that render HTML for htmx name their own renderers.
+if not DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+
 # --- Content Security Policy (django-csp) ---------------------------------------------
 # No inline script, style attribute or on* handler anywhere (tests/config/test_csp.py
 # scans templates/); htmx's indicator <style> is switched off in base.html.

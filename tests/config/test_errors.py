@@ -160,3 +160,12 @@ def test_the_api_keeps_drf_json_for_csrf_failures(personas):
     assert response.status_code == 403
     assert response.json()["error"] == "permission_denied"
     assert "CSRF" in response.json()["message"]
+
+
+def test_a_browser_gets_json_from_the_api_not_the_browsable_page(personas):
+    client = Client()
+    client.force_login(personas["admin"])
+    browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for path in ("/api/v1/workspaces/", "/api/v1/workspaces/nope/audit/"):
+        response = client.get(path, HTTP_ACCEPT=browser_accept)
+        assert response["Content-Type"] == "application/json", path
