@@ -7,6 +7,7 @@ keys generated into ``var/``); outside DEBUG a missing ``SECRET_KEY`` or
 
 import json
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -369,6 +370,11 @@ SECURE_SSL_REDIRECT = env_bool("VERITY_SSL_REDIRECT", not DEBUG)
 _proxy_ssl_header = env_str(
     "VERITY_PROXY_SSL_HEADER", "X-Forwarded-Proto" if VERITY_TRUSTED_PROXY_COUNT else ""
 ).strip()
+if _proxy_ssl_header and not re.fullmatch(r"[A-Za-z0-9-]+", _proxy_ssl_header):
+    raise ImproperlyConfigured(
+        f"VERITY_PROXY_SSL_HEADER must be a header name like X-Forwarded-Proto, "
+        f"got {_proxy_ssl_header!r}"
+    )
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
 )

@@ -44,6 +44,9 @@ def test_production_start_without_the_encryption_key_names_it(tmp_path):
         ("VERITY_DEBUG", "maybe", "VERITY_DEBUG must be a boolean"),
         ("VERITY_MAX_INSTALLATIONS", "lots", "VERITY_MAX_INSTALLATIONS must be an integer"),
         ("VERITY_CONFIG_POLL_SECONDS", "-1", "must be at least 0"),
+        ("VERITY_HSTS_SECONDS", "a year", "VERITY_HSTS_SECONDS must be an integer"),
+        ("VERITY_SSL_REDIRECT", "sometimes", "VERITY_SSL_REDIRECT must be a boolean"),
+        ("VERITY_PROXY_SSL_HEADER", "X Forwarded: https", "VERITY_PROXY_SSL_HEADER must be"),
     ],
 )
 def test_bad_values_are_refused_at_start(tmp_path, name, value, message):
