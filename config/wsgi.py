@@ -1,4 +1,4 @@
-"""WSGI entry point."""
+"""WSGI entry point: the gateway route in front of Django (see installcheck.ping)."""
 
 import os
 
@@ -6,4 +6,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from installcheck.ping import GatewayRoute  # noqa: E402  (needs the apps loaded)
+
+application = GatewayRoute(django_application)
