@@ -17,7 +17,8 @@ store = redis.Redis.from_url(os.environ["VERITY_BENCH_REFERENCE_REDIS"])
 
 def answer(start_response, status, body):
     data = json.dumps(body).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    start_response(status, headers)
     return [data]
 
 

@@ -136,7 +136,7 @@ def prepare_environment(stack):
             sys.exit("make bench needs Redis: set REDIS_URL or install redis-server.")
         port = free_port()
         process = subprocess.Popen(
-            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
             stdout=subprocess.DEVNULL,
         )
         stack.append(process)
@@ -475,17 +475,15 @@ def fold(env, workspaces, total=1_000_000, installations_per_workspace=100):
     """``total`` pings counted into Redis the way the gateway's flusher writes them, over
     WORKSPACES × installations_per_workspace installations, folded by a real worker."""
     from django.conf import settings as dj
+    from django.db.models import Sum
 
     from installcheck.counting import COUNTS_KEY, VLOG_DIRTY_KEY, VLOG_KEY, CountKey
     from installcheck.models import DailyCount, FoldBatch, Installation
     from installcheck.redis import client
 
-    from django.db.models import Sum
-
     redis = client()
     # Only this measure's pings: what earlier measures counted is dropped from Redis.
-    stale = [COUNTS_KEY, VLOG_DIRTY_KEY, *redis.keys("verity:vlog:*"), *redis.keys("verity:counts*")]
-    redis.delete(*stale)
+    redis.delete(*redis.keys("verity:vlog:*"), *redis.keys("verity:counts*"), VLOG_DIRTY_KEY)
     before = DailyCount.objects.aggregate(n=Sum("count"))["n"] or 0
     installations_before = Installation.objects.count()
     day = time.strftime("%Y-%m-%d", time.gmtime())

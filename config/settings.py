@@ -327,9 +327,7 @@ VERITY_GATEWAY_SOURCE_LIMIT = env_int("VERITY_GATEWAY_SOURCE_LIMIT", 100, minimu
 VERITY_GATEWAY_WORKSPACE_LIMIT = env_int("VERITY_GATEWAY_WORKSPACE_LIMIT", 5000, minimum=0)
 # Failed hashes diagnosed per second per workspace and process; a flood of bad hashes
 # beyond that is logged as "not diagnosed" instead of costing ~150 HMACs each.
-VERITY_GATEWAY_DIAGNOSES_PER_SECOND = env_int(
-    "VERITY_GATEWAY_DIAGNOSES_PER_SECOND", 5, minimum=0
-)
+VERITY_GATEWAY_DIAGNOSES_PER_SECOND = env_int("VERITY_GATEWAY_DIAGNOSES_PER_SECOND", 5, minimum=0)
 # Adds X-Verity-Worker: <pid> to gateway answers, for `make bench` to see every worker
 # obey a change. Off in production: it tells callers nothing they need.
 VERITY_GATEWAY_WORKER_HEADER = env_bool("VERITY_GATEWAY_WORKER_HEADER", False)
