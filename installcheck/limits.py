@@ -35,6 +35,9 @@ class WindowLimiter:
         self._limits = {}
         self._blocked = set()
 
+    def clear(self):
+        self._roll(-1)
+
     def _roll(self, window):
         with self._lock:
             if window != self._window:
@@ -66,11 +69,12 @@ class WindowLimiter:
             window = self._window
             deltas = {}
             for key, count in self._counts.items():
-                limit = self._limits.get(key, 0)
-                delta = count - self._synced[key]
-                if delta > 0 and count * 10 >= limit:
-                    deltas[key] = delta
-                    self._synced[key] = count
+                if key in self._blocked or count * 10 < self._limits.get(key, 0):
+                    continue
+                # A busy key is read back even without news from here (INCRBY 0):
+                # the other processes may have pushed it over the limit meanwhile.
+                deltas[key] = count - self._synced[key]
+                self._synced[key] = count
         if not deltas:
             return 0
         pipe = client.pipeline(transaction=False)

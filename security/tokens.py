@@ -83,6 +83,10 @@ class _VerifiedTokens:
         self._entries = OrderedDict()
         self._lock = threading.Lock()
 
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
     def get(self, token, key):
         with self._lock:
             entry = self._entries.get((token, key))
