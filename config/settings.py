@@ -304,6 +304,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("VERITY_CELERY_EAGER", False)
+# A task delivered more often than this (it killed its worker every time, so acks_late
+# kept redelivering it) is dropped with an ERROR log instead of run (config.celery).
+VERITY_TASK_MAX_DELIVERIES = env_int("VERITY_TASK_MAX_DELIVERIES", 3, minimum=1)
 
 # --- The gateway --------------------------------------------------------------------
 # How often each gateway process asks the database whether any workspace's settings
