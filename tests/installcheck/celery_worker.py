@@ -37,7 +37,7 @@ def worker_fixture(transactional_db, postgres, redis_client, tmp_path):
     that dies, the way production workers do."""
     started = []
 
-    def start(pool="solo", include=(), **extra_env):
+    def start(pool="solo", include=(), loglevel="INFO", **extra_env):
         log_path = tmp_path / f"worker-{len(started)}.log"
         env = {
             **os.environ,
@@ -52,7 +52,7 @@ def worker_fixture(transactional_db, postgres, redis_client, tmp_path):
             command += ["--concurrency", "1"]
         for module in include:
             command += ["--include", module]
-        command += ["--without-mingle", "--without-gossip", "-l", "INFO"]
+        command += ["--without-mingle", "--without-gossip", "-l", loglevel]
         with open(log_path, "w") as log:
             process = subprocess.Popen(
                 command,
