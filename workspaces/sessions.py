@@ -35,8 +35,9 @@ def end_sessions(user):
     return ended
 
 
-def _note_previous_activity(sender, instance, **kwargs):
-    if instance.pk is None:
+def _note_previous_activity(sender, instance, update_fields=None, **kwargs):
+    if instance.pk is None or (update_fields is not None and "is_active" not in update_fields):
+        # New, or a save that cannot deactivate (e.g. last_login at each login).
         instance._verity_was_active = False
         return
     instance._verity_was_active = (
