@@ -127,7 +127,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "axes",
     "workspaces",
@@ -257,7 +256,7 @@ LOGOUT_REDIRECT_URL = "login"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "workspaces.auth.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -304,6 +303,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("VERITY_CELERY_EAGER", False)
+# A task delivered more often than this (it killed its worker every time, so acks_late
+# kept redelivering it) is dropped with an ERROR log instead of run (config.celery).
+VERITY_TASK_MAX_DELIVERIES = env_int("VERITY_TASK_MAX_DELIVERIES", 3, minimum=1)
 
 # --- The gateway --------------------------------------------------------------------
 # How often each gateway process asks the database whether any workspace's settings
