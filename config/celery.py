@@ -1,12 +1,109 @@
 """The Celery app: Redis broker when REDIS_URL is set, the filesystem broker otherwise."""
 
+import logging
 import os
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("verity")
+log = logging.getLogger("verity.tasks")
+
+# How long a delivery count is kept: well above Redis's visibility timeout (1 h), after
+# which a message whose worker vanished is delivered again.
+DELIVERY_COUNT_TTL = 24 * 3600
+DELIVERIES_KEY = "verity:task-deliveries:"
+
+
+def _count_delivery(task_id):
+    """Count one more delivery of ``task_id`` in a store that outlives the worker process
+    (Redis, else the Django cache: the database in development); returns the count."""
+    from django.conf import settings
+
+    key = DELIVERIES_KEY + task_id
+    if settings.REDIS_URL:
+        from installcheck.redis import client
+
+        pipe = client().pipeline()
+        pipe.incr(key)
+        pipe.expire(key, DELIVERY_COUNT_TTL)
+        count, _ = pipe.execute()
+        return int(count)
+    from django.core.cache import cache
+
+    count = (cache.get(key) or 0) + 1
+    cache.set(key, count, DELIVERY_COUNT_TTL)
+    return count
+
+
+def _forget_deliveries(task_id):
+    from django.conf import settings
+
+    key = DELIVERIES_KEY + task_id
+    if settings.REDIS_URL:
+        from installcheck.redis import client
+
+        client().delete(key)
+    else:
+        from django.core.cache import cache
+
+        cache.delete(key)
+
+
+class VerityTask(Task):
+    """Every Verity task: a message delivered more than VERITY_TASK_MAX_DELIVERIES times is
+    dropped instead of run.
+
+    Tasks are acknowledged late and rejected back to the queue when their worker process
+    dies (acks_late, reject_on_worker_lost), so a task that kills its worker every time
+    would be redelivered forever. Each delivery is counted before the task runs, in a
+    store that survives the worker; the count is forgotten when the task returns or
+    raises, so a task killed once (a deploy, the OOM killer) simply runs again. Past the
+    cap the task is logged as an ERROR, acknowledged without running, and its
+    ``on_give_up(*args, **kwargs)`` option (a staticmethod) is called, e.g. to mark its
+    job failed for the user.
+    """
+
+    on_give_up = None
+
+    def __call__(self, *args, **kwargs):
+        request = self.request
+        task_id = request.id
+        if not task_id or request.is_eager or request.called_directly:
+            return super().__call__(*args, **kwargs)
+        from django.conf import settings
+
+        try:
+            deliveries = _count_delivery(task_id)
+        except Exception as exc:  # the count is a safety net: its store failing runs the task
+            log.warning("cannot count deliveries of %s[%s]: %s", self.name, task_id, exc)
+            deliveries = 0
+        limit = settings.VERITY_TASK_MAX_DELIVERIES
+        if deliveries > limit:
+            log.error(
+                "task %s[%s] dropped: delivered %s times, more than "
+                "VERITY_TASK_MAX_DELIVERIES=%s (its worker died each time)",
+                self.name,
+                task_id,
+                deliveries,
+                limit,
+            )
+            if self.on_give_up is not None:
+                try:
+                    self.on_give_up(*args, **kwargs)
+                except Exception:
+                    log.exception("giving up on %s[%s] failed", self.name, task_id)
+            return None
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            try:
+                _forget_deliveries(task_id)
+            except Exception as exc:  # expires by itself
+                log.warning("cannot forget deliveries of %s[%s]: %s", self.name, task_id, exc)
+
+
+app = Celery("verity", task_cls=VerityTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

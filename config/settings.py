@@ -146,7 +146,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
@@ -279,7 +278,7 @@ LOGOUT_REDIRECT_URL = "login"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "workspaces.auth.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -331,6 +330,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("VERITY_CELERY_EAGER", False)
+# A task delivered more often than this (it killed its worker every time, so acks_late
+# kept redelivering it) is dropped with an ERROR log instead of run (config.celery).
+VERITY_TASK_MAX_DELIVERIES = env_int("VERITY_TASK_MAX_DELIVERIES", 3, minimum=1)
 
 # --- The gateway --------------------------------------------------------------------
 # How often each gateway process asks the database whether any workspace's settings
@@ -347,6 +349,17 @@ VERITY_JWT_LEEWAY_SECONDS = 30
 VERITY_FOLD_SECONDS = env_float("VERITY_FOLD_SECONDS", 3.0, minimum=0.5)
 # Daily counts and verification-log entries older than this are pruned.
 VERITY_RETENTION_DAYS = env_int("VERITY_RETENTION_DAYS", 35, minimum=8)
+# Gateway rate limits, in requests per second across all gateway processes (0: off).
+# Per source address (X-Forwarded-For only through VERITY_TRUSTED_PROXY_COUNT proxies)
+# and per workspace; over the limit the answer is 429 with Retry-After.
+VERITY_GATEWAY_SOURCE_LIMIT = env_int("VERITY_GATEWAY_SOURCE_LIMIT", 100, minimum=0)
+VERITY_GATEWAY_WORKSPACE_LIMIT = env_int("VERITY_GATEWAY_WORKSPACE_LIMIT", 5000, minimum=0)
+# Failed hashes diagnosed per second per workspace and process; a flood of bad hashes
+# beyond that is logged as "not diagnosed" instead of costing ~150 HMACs each.
+VERITY_GATEWAY_DIAGNOSES_PER_SECOND = env_int("VERITY_GATEWAY_DIAGNOSES_PER_SECOND", 5, minimum=0)
+# Adds X-Verity-Worker: <pid> to gateway answers, for `make bench` to see every worker
+# obey a change. Off in production: it tells callers nothing they need.
+VERITY_GATEWAY_WORKER_HEADER = env_bool("VERITY_GATEWAY_WORKER_HEADER", False)
 
 LOG_LEVEL = env_str("VERITY_LOG_LEVEL", "INFO")
 LOGGING = {

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from .limits import sync_with_redis
+
 log = logging.getLogger("verity.counting")
 
 COUNTS_KEY = "verity:counts"
@@ -162,8 +164,9 @@ class CountBuffer:
 
     def add(self, key, now, failure=None):
         with self._lock:
-            self._counts[key.field()] += 1
-            self._seen[key.seen_field()] = int(now)
+            # Keys stay objects here; their Redis field names are made once per flush.
+            self._counts[key] += 1
+            self._seen[key] = int(now)
             if failure is not None:
                 self._failures.setdefault(key.workspace_id, []).append(failure)
         if self._thread_pid != os.getpid() and settings.VERITY_COUNT_FLUSHER:
@@ -185,10 +188,15 @@ class CountBuffer:
             self._counts, self._seen, self._failures = Counter(), {}, {}
         if not counts and not failures:
             return 0
+        counts = {key.field(): n for key, n in counts.items()}
+        last_seen = {}
+        for key, ts in seen.items():
+            field = key.seen_field()
+            last_seen[field] = max(ts, last_seen.get(field, 0))
         try:
             if self._sink is None:
                 self._sink = self._sink_factory()
-            self._sink.write(counts, seen, failures)
+            self._sink.write(counts, last_seen, failures)
         except Exception as exc:  # the sink's errors must never reach a request
             lost = sum(counts.values())
             self.dropped += lost
@@ -216,6 +224,7 @@ class CountBuffer:
         while self._thread_pid == pid:
             time.sleep(settings.VERITY_COUNT_FLUSH_SECONDS)
             self.flush()
+            sync_with_redis()
 
 
 buffer = CountBuffer()

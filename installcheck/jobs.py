@@ -1,5 +1,6 @@
 """The installation-check job: starting it, and its visible state machine."""
 
+import contextlib
 import logging
 
 from django.db import transaction
@@ -35,6 +36,19 @@ def transition(job_id, new_state, **fields):
     )
     if not updated:
         raise LostRace(f"job {job_id} cannot become {new_state}")
+
+
+def give_up(job_id):
+    """Mark a job failed because its task was dropped after crashing its worker on every
+    delivery (VERITY_TASK_MAX_DELIVERIES); a job that already finished stays as it is."""
+    with contextlib.suppress(LostRace):
+        transition(
+            job_id,
+            JobState.FAILED,
+            finished_at=timezone.now(),
+            error="The check crashed its worker several times and was stopped. Retrying "
+            "will probably fail the same way: tell your operator.",
+        )
 
 
 def set_progress(job_id, percent):

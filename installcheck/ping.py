@@ -1,11 +1,27 @@
-"""The messenger gateway endpoint: thin HTTP around security.gateway."""
+"""The messenger gateway endpoint: thin HTTP around security.gateway.
 
+``handle`` does the whole job on plain values and returns a ``Reply``. Two doors lead to
+it: ``GatewayRoute`` wraps the project's WSGI application and answers
+POST /messenger/v1/ping itself, before Django's request machinery (middleware, URL
+resolving, request and response objects, per-request logging), which is most of a
+request's cost when the decision itself costs microseconds; and the Django view ``ping``,
+which the URLconf keeps for the test client and for any server that calls Django
+directly. Both give the same answers, headers included.
+"""
+
+import itertools
 import json
 import logging
+import os
 import secrets
 import time
+from dataclasses import dataclass
+from functools import lru_cache
+from http import HTTPStatus
 
+from django.conf import settings
 from django.db import Error as DatabaseError
+from django.db import close_old_connections
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -17,41 +33,85 @@ from security.snapshots import snapshots
 from workspaces.domains import origin_host
 
 from .counting import CountKey, buffer
+from .limits import RETRY_AFTER_SECONDS, diagnosis_budget, limiter
 
 log = logging.getLogger("verity.gateway")
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "X-Request-ID, WWW-Authenticate",
-}
-PREFLIGHT_HEADERS = {
-    **CORS_HEADERS,
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type",
-    "Access-Control-Max-Age": "86400",
-}
+PING_PATH = "/messenger/v1/ping"
+COMMON_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "X-Request-ID, WWW-Authenticate, Retry-After"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+PREFLIGHT_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "POST, OPTIONS"),
+    ("Access-Control-Allow-Headers", "Content-Type"),
+    ("Access-Control-Max-Age", "86400"),
+)
 NO_ORIGIN = "(no origin)"
 NO_BUNDLE = "(no app bundle)"
+NOT_DIAGNOSED = {
+    "code": "not_diagnosed",
+    "message": "Not diagnosed: this workspace had more failed hashes this second than the "
+    "gateway diagnoses. The hash checker diagnoses any hash on demand.",
+}
+_STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 
 
-def _json(status, body, request_id, headers=None):
-    body = {**body, "request_id": request_id}
-    response = HttpResponse(json.dumps(body), status=status, content_type="application/json")
-    for name, value in CORS_HEADERS.items():
-        response[name] = value
-    response["X-Request-ID"] = request_id
-    response["Cache-Control"] = "no-store"
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: tuple = ()
+
+
+class _RequestIds:
+    """Unique, cheap request ids: a counter, then a random suffix per process."""
+
+    def __init__(self):
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self):
+        self.pid = os.getpid()
+        self._suffix = secrets.token_hex(4)
+        self._counter = itertools.count(secrets.randbelow(1 << 32))
+
+    def next(self):
+        return f"{next(self._counter) & 0xFFFFFFFF:08x}{self._suffix}"
+
+
+request_ids = _RequestIds()
+# Origins repeat: normalising (IDNA, validation) is done once per distinct value.
+cached_origin_host = lru_cache(maxsize=4096)(origin_host)
+
+
+def _json(status, body, request_id, headers=()):
+    data = json.dumps({**body, "request_id": request_id}).encode()
+    extra = [("X-Request-ID", request_id), *headers]
+    if settings.VERITY_GATEWAY_WORKER_HEADER:
+        extra.append(("X-Verity-Worker", str(request_ids.pid)))
+    return Reply(status, data, (("Content-Type", "application/json"), *COMMON_HEADERS, *extra))
 
 
 def _respond(decision, request_id):
-    return _json(decision.status, decision.body(), request_id, decision.headers)
+    return _json(decision.status, decision.body(), request_id, tuple(decision.headers.items()))
 
 
-def _error(status, code, message, request_id, headers=None):
+def _error(status, code, message, request_id, headers=()):
     return _json(status, {"error": code, "message": message}, request_id, headers)
+
+
+def _rate_limited(request_id, what):
+    return _error(
+        429,
+        "rate_limited",
+        f"Too many requests from this {what}; retry after {RETRY_AFTER_SECONDS} s.",
+        request_id,
+        (("Retry-After", str(RETRY_AFTER_SECONDS)),),
+    )
 
 
 def installation_name(ping, host):
@@ -61,7 +121,11 @@ def installation_name(ping, host):
 
 
 def _diagnosis(ping, decision, config):
-    """The checker's findings for an invalid_user_hash; never fails the request."""
+    """The checker's findings for an invalid_user_hash, within the per-second budget;
+    never fails the request."""
+    budget = settings.VERITY_GATEWAY_DIAGNOSES_PER_SECOND
+    if not budget or not diagnosis_budget.allow(config.workspace_id, budget):
+        return [NOT_DIAGNOSED] if decision.code == gateway.INVALID_USER_HASH else []
     try:
         return gateway_diagnosis(ping, decision, config)
     except (DatabaseError, SecretUnreadable) as exc:
@@ -99,28 +163,50 @@ def _count(ping, decision, config, host, request_id, now):
     buffer.add(key, now, failure)
 
 
-@csrf_exempt
-def ping(request):
-    """POST /messenger/v1/ping: decide whether a messenger request may proceed."""
-    request_id = secrets.token_hex(8)
-    if request.method == "OPTIONS":
-        response = HttpResponse(status=204)
-        for name, value in PREFLIGHT_HEADERS.items():
-            response[name] = value
-        return response
-    if request.method != "POST":
+def source_address(meta):
+    """The caller's address: REMOTE_ADDR, or the address the outermost of
+    VERITY_TRUSTED_PROXY_COUNT trusted proxies saw (a client-written X-Forwarded-For
+    entry can only sit further left, where it is ignored)."""
+    proxies = settings.VERITY_TRUSTED_PROXY_COUNT
+    if proxies:
+        hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [hop for hop in hops if hop]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return meta.get("REMOTE_ADDR") or ""
+
+
+def _unavailable(request_id):
+    return _error(
+        503,
+        "service_unavailable",
+        "Verification is temporarily unavailable; retry shortly.",
+        request_id,
+        (("Retry-After", "5"),),
+    )
+
+
+def handle(method, meta, read):
+    """The gateway's answer to one request; ``meta`` is the WSGI environ (or
+    request.META), ``read(n)`` reads at most n bytes of the body."""
+    request_id = request_ids.next()
+    if method == "OPTIONS":
+        return Reply(204, b"", PREFLIGHT_HEADERS)
+    if method != "POST":
         return _error(
-            405, "method_not_allowed", "Use POST.", request_id, {"Allow": "POST, OPTIONS"}
+            405, "method_not_allowed", "Use POST.", request_id, (("Allow", "POST, OPTIONS"),)
         )
+    if not limiter.allow("s:" + source_address(meta), settings.VERITY_GATEWAY_SOURCE_LIMIT):
+        return _rate_limited(request_id, "address")
 
     too_large = f"The body must be at most {gateway.MAX_BODY_BYTES} bytes."
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(meta.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > gateway.MAX_BODY_BYTES:
         return _error(413, "payload_too_large", too_large, request_id)
-    body = request.read(gateway.MAX_BODY_BYTES + 1)
+    body = read(gateway.MAX_BODY_BYTES + 1)
     if len(body) > gateway.MAX_BODY_BYTES:
         return _error(413, "payload_too_large", too_large, request_id)
 
@@ -133,18 +219,70 @@ def ping(request):
         config = snapshots.get(parsed.app_id)
     except (DatabaseError, SecretUnreadable) as exc:
         log.error("gateway cannot read workspace settings: %s", type(exc).__name__)
-        return _error(
-            503,
-            "service_unavailable",
-            "Verification is temporarily unavailable; retry shortly.",
-            request_id,
-            {"Retry-After": "5"},
-        )
+        close_old_connections()  # a broken connection is replaced on the next poll
+        return _unavailable(request_id)
     if config is None:
         return _respond(gateway.unknown_app(), request_id)
+    if not limiter.allow(f"w:{config.workspace_id}", settings.VERITY_GATEWAY_WORKSPACE_LIMIT):
+        return _rate_limited(request_id, "workspace")
 
-    host = origin_host(request.headers.get("Origin"))
+    host = cached_origin_host(meta.get("HTTP_ORIGIN"))
     now = timezone.now()
     decision = gateway.decide(parsed, config, host, now)
     _count(parsed, decision, config, host, request_id, now.timestamp())
     return _respond(decision, request_id)
+
+
+def _internal_error(exc):
+    log.error("gateway failed on a request: %s", type(exc).__name__, exc_info=exc)
+    request_id = request_ids.next()
+    return _error(500, "internal_error", "The gateway failed; retry shortly.", request_id)
+
+
+def _wsgi_body(environ):
+    """Reads the body as PEP 3333 allows: up to CONTENT_LENGTH, or to the end when the
+    server says the stream ends there (a chunked upload)."""
+    stream = environ["wsgi.input"]
+    try:
+        declared = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+
+    def read(limit):
+        if declared > 0:
+            return stream.read(min(declared, limit))
+        if environ.get("wsgi.input_terminated"):
+            return stream.read(limit)
+        return b""
+
+    return read
+
+
+class GatewayRoute:
+    """WSGI middleware: POST /messenger/v1/ping goes straight to ``handle``."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != PING_PATH:
+            return self.application(environ, start_response)
+        try:
+            reply = handle(environ.get("REQUEST_METHOD", ""), environ, _wsgi_body(environ))
+        except Exception as exc:  # one failed request must not take the worker down
+            reply = _internal_error(exc)
+        headers = [*reply.headers, ("Content-Length", str(len(reply.body)))]
+        start_response(_STATUS_LINES[reply.status], headers)
+        return [reply.body]
+
+
+@csrf_exempt
+def ping(request):
+    """POST /messenger/v1/ping through Django (the test client; see the module doc)."""
+    reply = handle(request.method, request.META, request.read)
+    response = HttpResponse(reply.body, status=reply.status)
+    for name, value in reply.headers:
+        response[name] = value
+    if not reply.body:
+        del response["Content-Type"]
+    return response

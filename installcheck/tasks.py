@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import fold as folding
-from .jobs import LostRace, set_progress, transition
+from .jobs import LostRace, give_up, set_progress, transition
 from .models import DailyCount, FoldBatch, JobState, VerificationFailure
 from .recompute import recompute_workspace
 
@@ -24,7 +24,12 @@ def fold_counts():
     return result.as_dict()
 
 
-@shared_task(name="installcheck.check_installation", ignore_result=True)
+@shared_task(
+    name="installcheck.check_installation",
+    ignore_result=True,
+    # Called instead of the task once it has crashed its worker too often (config.celery).
+    on_give_up=staticmethod(give_up),
+)
 def check_installation(job_id):
     """Fold the latest counts and recompute every installation status of the job's
     workspace, storing progress, timing, the result or the error on the Job row."""

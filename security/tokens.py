@@ -5,8 +5,12 @@ string, used as UTF-8 bytes like every JWT library does) and, for a key in its g
 period, the moment it stops verifying. Revoked keys are never passed in.
 """
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import jwt
 
@@ -50,6 +54,13 @@ def unverified_header(token):
     """The decoded JOSE header, or None when the token is not a JWS compact string."""
     if not isinstance(token, str) or token.count(".") != 2:
         return None
+    header = _parse_header(token)
+    return dict(header) if header is not None else None
+
+
+@lru_cache(maxsize=8192)
+def _parse_header(token):
+    # Pure in ``token``, so remembered: a messenger sends the same token on every page.
     try:
         header = jwt.get_unverified_header(token)
     except (jwt.InvalidTokenError, UnicodeError, ValueError, TypeError):
@@ -58,7 +69,58 @@ def unverified_header(token):
     return header if isinstance(header, dict) else None
 
 
+class _VerifiedTokens:
+    """Claims of tokens PyJWT has verified, per (token, key), until they expire.
+
+    PyJWT's checks depend on the wall clock only through exp, nbf and iat, and once a
+    token has passed, only exp can make it fail later: so a success is reused until
+    exp + leeway, never beyond, and failures are never remembered. A revoked key or
+    an ended grace never reaches this cache (``verify`` only offers usable keys).
+    """
+
+    def __init__(self, size=8192):
+        self._size = size
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+    def get(self, token, key):
+        with self._lock:
+            entry = self._entries.get((token, key))
+            if entry is None:
+                return None
+            claims, until = entry
+            if until is not None and time.time() > until:
+                del self._entries[(token, key)]
+                return None
+            self._entries.move_to_end((token, key))
+            return claims
+
+    def put(self, token, key, claims):
+        exp = claims.get("exp")
+        until = exp + LEEWAY_SECONDS if isinstance(exp, int | float) else None
+        with self._lock:
+            self._entries[(token, key)] = (claims, until)
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+verified_tokens = _VerifiedTokens()
+
+
 def _decode(token, key):
+    """PyJWT's verification of ``token`` with ``key``, remembered while it holds."""
+    claims = verified_tokens.get(token, key)
+    if claims is None:
+        claims = _pyjwt_decode(token, key)
+        verified_tokens.put(token, key, claims)
+    return dict(claims)
+
+
+def _pyjwt_decode(token, key):
     # PyJWT checks exp/nbf/iat against the wall clock; ``now`` in ``verify`` only
     # decides which keys are still inside their grace period.
     return jwt.decode(

@@ -32,10 +32,15 @@ def postgres():
 @pytest.fixture(autouse=True)
 def _fresh_gateway_state():
     from installcheck.counting import buffer
+    from installcheck.limits import diagnosis_budget, limiter
     from security.snapshots import snapshots
+    from security.tokens import verified_tokens
 
     snapshots.clear()
     buffer.flush_discard()
+    limiter.clear()
+    diagnosis_budget.clear()
+    verified_tokens.clear()
     yield
     snapshots.clear()
     buffer.flush_discard()

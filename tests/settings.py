@@ -15,6 +15,9 @@ os.environ.setdefault("VERITY_DEBUG", "0")
 os.environ.setdefault("VERITY_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("VERITY_CONFIG_POLL_SECONDS", "0")
 os.environ.setdefault("VERITY_COUNT_FLUSHER", "0")
+# Tests send bursts from one address; the rate-limit tests set their own limits.
+os.environ.setdefault("VERITY_GATEWAY_SOURCE_LIMIT", "0")
+os.environ.setdefault("VERITY_GATEWAY_WORKSPACE_LIMIT", "0")
 os.environ.setdefault("VERITY_SECURE_COOKIES", "0")
 # The test client and the live server speak plain HTTP.
 os.environ.setdefault("VERITY_SSL_REDIRECT", "0")

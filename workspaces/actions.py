@@ -137,3 +137,14 @@ def get_or_create_user(username, *, password=None, email=""):
         user.set_password(password)
         user.save(update_fields=["password"])
     return user, created
+
+
+@transaction.atomic
+def deactivate_user(user, *, actor=None, ip=None):
+    """Stop ``user`` from logging in; their sessions and API token end at once
+    (workspaces.sessions)."""
+    if not user.is_active:
+        return
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    record_audit("user.deactivated", actor=actor, target=user.username, ip=ip)

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class WorkspacesConfig(AppConfig):
     name = "workspaces"
+
+    def ready(self):
+        from . import sessions
+
+        sessions.connect()

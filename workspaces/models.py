@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 import string
 
@@ -141,3 +142,34 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target}"
+
+
+class ApiToken(models.Model):
+    """A user's API token (``Authorization: Token <key>``), stored only as the SHA-256
+    digest of its key: the key itself is shown once, when it is issued, and a database
+    dump holds nothing that authenticates. Keys are 256 random bits, so an unsalted
+    digest cannot be reversed by guessing."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    # The key's last characters, to tell tokens apart on the profile page.
+    last4 = models.CharField(max_length=4)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"API token of {self.user} ending {self.last4}"
+
+    @staticmethod
+    def digest_of(key):
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user):
+        """Replace ``user``'s token by a new one; returns (token, key). The key is not
+        stored: the caller shows it once."""
+        key = secrets.token_urlsafe(32)
+        cls.objects.filter(user=user).delete()
+        token = cls.objects.create(user=user, digest=cls.digest_of(key), last4=key[-4:])
+        return token, key

@@ -3,12 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from rest_framework.authtoken.models import Token
 
 from .access import is_support
 from .actions import record_audit
 from .auth import client_ip
-from .models import Membership
+from .models import ApiToken, Membership
 
 
 @login_required
@@ -31,13 +30,11 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     """The user's API token: created or regenerated here, shown in full only once."""
-    token = Token.objects.filter(user=request.user).first()
+    token = ApiToken.objects.filter(user=request.user).first()
     new_key = None
     if request.method == "POST":
         had_token = token is not None
-        Token.objects.filter(user=request.user).delete()
-        token = Token.objects.create(user=request.user)
-        new_key = token.key
+        token, new_key = ApiToken.issue(request.user)
         record_audit(
             "api_token.regenerated" if had_token else "api_token.created",
             actor=request.user,

@@ -32,10 +32,12 @@ def wait_for(predicate, timeout=30, what="condition"):
 
 @pytest.fixture(name="worker")
 def worker_fixture(transactional_db, postgres, redis_client, tmp_path):
-    """start(**env) launches a worker and waits until it is ready."""
+    """start(pool=..., include=[modules], **env) launches a worker and waits until it is
+    ready. The default solo pool dies with its task; prefork (one child) survives a child
+    that dies, the way production workers do."""
     started = []
 
-    def start(**extra_env):
+    def start(pool="solo", include=(), loglevel="INFO", **extra_env):
         log_path = tmp_path / f"worker-{len(started)}.log"
         env = {
             **os.environ,
@@ -45,8 +47,12 @@ def worker_fixture(transactional_db, postgres, redis_client, tmp_path):
             "VERITY_TEST_REDIS_KEEP_DB": "1",
             **extra_env,
         }
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo"]
-        command += ["--without-mingle", "--without-gossip", "-l", "INFO"]
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", pool]
+        if pool == "prefork":
+            command += ["--concurrency", "1"]
+        for module in include:
+            command += ["--include", module]
+        command += ["--without-mingle", "--without-gossip", "-l", loglevel]
         with open(log_path, "w") as log:
             process = subprocess.Popen(
                 command,

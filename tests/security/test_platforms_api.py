@@ -1,13 +1,12 @@
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from security.actions import record_readiness, set_enforcement
 from security.models import PlatformSettings
 from tests.factories import PASSWORD, secret_of
 from tests.security.test_overview import READINESS
-from workspaces.models import AuditEvent
+from workspaces.models import ApiToken, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +71,8 @@ def test_anonymous_callers_are_refused(api, workspace):
 
 
 def test_token_auth_works(api, workspace, personas):
-    token = Token.objects.create(user=personas["viewer"])
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = ApiToken.issue(personas["viewer"])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get(list_url(workspace)).status_code == 200
 
 
@@ -178,8 +177,8 @@ def test_reveal_without_password_is_400(api, workspace, personas):
 
 
 def test_reveal_by_token_needs_the_password_too(api, workspace, personas):
-    token = Token.objects.create(user=personas["admin"])
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = ApiToken.issue(personas["admin"])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.post(reveal_url(workspace), {}, format="json").status_code == 400
     response = api.post(reveal_url(workspace), {"password": PASSWORD}, format="json")
     assert response.json()["secret"] == secret_of(workspace, "web")
