@@ -8,7 +8,7 @@ code and a sentence. The console pages are rendered without a request context, s
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
-from installcheck.ping import CORS_HEADERS
+from installcheck.ping import COMMON_HEADERS
 
 JSON_PREFIXES = ("/api/", "/messenger/")
 GATEWAY_PREFIX = "/messenger/"
@@ -17,7 +17,8 @@ _ERRORS = {
     400: ("bad_request", "The request could not be understood."),
     403: ("permission_denied", "You may not do this."),
     404: ("not_found", "Not found."),
-    500: ("server_error", "Something went wrong on our side; it has been logged."),
+    # The same code as the gateway's own answer when it fails (installcheck.ping).
+    500: ("internal_error", "Something went wrong on our side; it has been logged."),
 }
 
 
@@ -29,7 +30,7 @@ def _json(request, status, code=None, message=None):
     response["Cache-Control"] = "no-store"
     if request.path_info.startswith(GATEWAY_PREFIX):
         # The messenger reads the gateway's answers cross-origin, errors included.
-        for name, value in CORS_HEADERS.items():
+        for name, value in COMMON_HEADERS:
             response[name] = value
     return response
 

@@ -408,6 +408,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # by default; only then is Django's reminder about it silenced.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
+# config/wsgi.py, config/asgi.py and the Celery worker refuse to start when the master
+# keys cannot open the stored secrets (security/startup.py). Not an environment switch:
+# only tests/settings.py turns it off, inside the pytest process itself.
+VERITY_STARTUP_CHECK = True
+
 # The API answers JSON, to browsers too: DRF's browsable API (HTML, inline styles, errors
 # as pages) only in DEBUG. Views that render HTML for htmx name their own renderers.
 if not DEBUG:

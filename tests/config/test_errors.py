@@ -58,7 +58,7 @@ def test_an_api_view_that_raises_answers_json_500_and_is_logged(failing_urls, an
         response = anon.get(
             "/api/v1/_test/boom/?password=s3cr3t-token-value", HTTP_X_SECRET="s3cr3t-token-value"
         )
-    json_error(response, 500, "server_error")
+    json_error(response, 500, "internal_error")
     assert response["Cache-Control"] == "no-store"
     [record] = [r for r in caplog.records if r.name == "django.request"]
     assert record.levelno == logging.ERROR
@@ -74,7 +74,7 @@ def test_a_real_api_view_that_raises_goes_through_drf_to_json_500(anon, personas
     ):
         membership.objects.filter.side_effect = RuntimeError(INTERNAL_DETAIL)
         response = anon.get("/api/v1/workspaces/")
-    json_error(response, 500, "server_error")
+    json_error(response, 500, "internal_error")
     assert any(r.name == "django.request" and r.levelno == logging.ERROR for r in caplog.records)
 
 
@@ -85,14 +85,14 @@ def test_the_gateway_answers_json_500_readable_cross_origin(workspace, caplog):
         caplog.at_level(logging.ERROR, logger="django.request"),
     ):
         response = send(workspace, user_id="42", user_hash="ab" * 32, client=client)
-    json_error(response, 500, "server_error")
+    json_error(response, 500, "internal_error")
     assert response["Access-Control-Allow-Origin"] == "*"
     assert "ab" * 32 not in caplog.text
     assert any(r.name == "django.request" for r in caplog.records)
 
 
 def test_a_plain_gateway_view_that_raises_answers_json(failing_urls, anon):
-    json_error(anon.get("/messenger/v1/_test/boom"), 500, "server_error")
+    json_error(anon.get("/messenger/v1/_test/boom"), 500, "internal_error")
 
 
 def test_a_console_view_that_raises_shows_the_friendly_page(failing_urls, anon, caplog):

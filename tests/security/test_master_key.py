@@ -93,3 +93,13 @@ def test_an_empty_key_list_never_verifies(workspace, settings):
     settings.VERITY_ENCRYPTION_KEYS = []
     with pytest.raises(ImproperlyConfigured, match="VERITY_ENCRYPTION_KEYS is empty"):
         startup.verify_master_key()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_entry_point_check_raises_and_only_tests_switch_it_off(workspace, settings):
+    settings.VERITY_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    settings.VERITY_STARTUP_CHECK = True
+    with pytest.raises(startup.MasterKeyMismatch):
+        startup.check_at_start()
+    settings.VERITY_STARTUP_CHECK = False  # what tests/settings.py does inside pytest
+    assert startup.check_at_start() is None
