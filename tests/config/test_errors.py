@@ -145,7 +145,7 @@ def test_a_console_form_without_csrf_token_gets_the_expired_form_page(personas):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/login/", {"username": "admin", "password": "x"})
     text = friendly_page(response, 403, "This form has expired")
-    assert "CSRF" not in text
+    assert "Error 403 · CSRF verification failed" in text
 
 
 def test_a_plain_api_view_without_csrf_token_answers_json(failing_urls, personas):
