@@ -103,6 +103,7 @@ def prepare_environment(stack):
         "VERITY_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "VERITY_VAR_DIR": str(VAR),
         "VERITY_SECURE_COOKIES": "0",
+        "VERITY_SSL_REDIRECT": "0",  # loopback without TLS; production refuses plain HTTP
         "VERITY_GATEWAY_WORKER_HEADER": "1",
         # The whole load comes from 127.0.0.1: limits high enough never to refuse it,
         # still counted on every request.

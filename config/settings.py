@@ -380,6 +380,9 @@ SECURE_HSTS_PRELOAD = env_bool("VERITY_HSTS_PRELOAD", False)
 # VERITY_TRUSTED_PROXY_COUNT says a proxy stands in front (that proxy must overwrite the
 # header). VERITY_PROXY_SSL_HEADER names another header, or "" to believe none.
 SECURE_SSL_REDIRECT = env_bool("VERITY_SSL_REDIRECT", not DEBUG)
+# The gateway refuses plain HTTP itself (403 https_required, installcheck.ping): a
+# redirected POST would lose its body.
+SECURE_REDIRECT_EXEMPT = [r"^messenger/v1/ping$"]
 _proxy_ssl_header = env_str(
     "VERITY_PROXY_SSL_HEADER", "X-Forwarded-Proto" if VERITY_TRUSTED_PROXY_COUNT else ""
 ).strip()

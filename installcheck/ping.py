@@ -186,10 +186,41 @@ def _unavailable(request_id):
     )
 
 
+def is_secure(meta):
+    """Whether the request came over HTTPS, as Django's request.is_secure() decides."""
+    header = settings.SECURE_PROXY_SSL_HEADER
+    if header and meta.get(header[0]) is not None:
+        return meta.get(header[0]) == header[1]
+    return meta.get("wsgi.url_scheme") == "https"
+
+
+def _transport_headers(secure):
+    """HSTS on HTTPS answers, as Django's SecurityMiddleware would add it."""
+    if not secure or not settings.SECURE_HSTS_SECONDS:
+        return ()
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return (("Strict-Transport-Security", value),)
+
+
 def handle(method, meta, read):
     """The gateway's answer to one request; ``meta`` is the WSGI environ (or
     request.META), ``read(n)`` reads at most n bytes of the body."""
+    secure = is_secure(meta)
+    reply = _handle(method, meta, read, secure)
+    extra = _transport_headers(secure)
+    return Reply(reply.status, reply.body, reply.headers + extra) if extra else reply
+
+
+def _handle(method, meta, read, secure):
     request_id = request_ids.next()
+    if settings.SECURE_SSL_REDIRECT and not secure:
+        # An API call is refused, not redirected: a redirected POST may be replayed
+        # without its body, and the identity proof must not cross the network in clear.
+        return _error(403, "https_required", "Call the gateway over https://.", request_id)
     if method == "OPTIONS":
         return Reply(204, b"", PREFLIGHT_HEADERS)
     if method != "POST":

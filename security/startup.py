@@ -12,6 +12,7 @@ back, and the check runs again at the next start.
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -92,10 +93,17 @@ def check_at_start(using="default"):
     """For process entry points: verify, then drop the connection used for it.
 
     A pre-forking server (gunicorn --preload) or the Celery pool forks after this, and no
-    child may inherit a database connection.
+    child may inherit a database connection. The check runs in a thread of its own:
+    uvicorn imports the application inside its event loop, where Django refuses database
+    calls, and the thread's connection is closed in that thread.
     """
     if not settings.VERITY_STARTUP_CHECK:
         return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(_verify_and_close, using).result()
+
+
+def _verify_and_close(using):
     try:
         verify_master_key(using)
     finally:

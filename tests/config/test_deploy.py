@@ -61,6 +61,8 @@ class Process:
             "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url_of_the_test_database(),
+            "VERITY_SSL_REDIRECT": "1",
+            "VERITY_TRUSTED_PROXY_COUNT": "1",
             **env,
         }
         self.command = command
@@ -95,7 +97,12 @@ def ping(port, app_id):
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/messenger/v1/ping",
         body,
-        {"Content-Type": "application/json", "Origin": "https://shop.deploy.test"},
+        # As the TLS-terminating proxy in front says (VERITY_TRUSTED_PROXY_COUNT=1).
+        {
+            "Content-Type": "application/json",
+            "Origin": "https://shop.deploy.test",
+            "X-Forwarded-Proto": "https",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=2) as response:

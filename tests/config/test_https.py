@@ -46,8 +46,10 @@ def test_https_through_the_proxy_gets_hsts_and_secure_httponly_cookies(behind_pr
 
 def test_the_gateway_answers_through_the_proxy(behind_proxy, workspace):
     client = Client(**HTTPS)
-    # Plain HTTP is redirected like everything else: the messenger must use https://.
-    assert send(workspace, user_id="42").status_code == 301
+    # Plain HTTP is refused, not redirected (a redirected POST loses its body): the
+    # messenger must use https://.
+    refused = send(workspace, user_id="42")
+    assert (refused.status_code, refused.json()["error"]) == (403, "https_required")
     answer = send_verified(workspace, "42", client=client)
     assert (answer.status_code, json.loads(answer.content)["identity"]) == (200, "verified")
     assert answer["Strict-Transport-Security"].startswith("max-age=31536000")

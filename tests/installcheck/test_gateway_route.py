@@ -154,3 +154,40 @@ def test_request_ids_are_unique_and_searchable_by_their_start():
     assert len(set(ids)) == len(ids)
     assert len({i[:8] for i in ids}) == len(ids)
     assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+
+
+@pytest.fixture
+def https_only(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_PROXY_SSL_HEADER = None
+    return settings
+
+
+def test_plain_http_is_refused_not_redirected_through_both_doors(client, workspace, https_only):
+    raw = json.dumps({"app_id": workspace.app_id, "platform": "web"}).encode()
+    status, headers, body = call(raw)
+    assert (status, json.loads(body)["error"]) == (403, "https_required")
+    assert "Strict-Transport-Security" not in headers
+    response = client.post(URL, raw, content_type="application/json")
+    assert (response.status_code, response.json()["error"]) == (403, "https_required")
+
+
+def test_https_is_served_with_hsts_through_both_doors(client, workspace, https_only):
+    raw = json.dumps({"app_id": workspace.app_id, "platform": "web"}).encode()
+    status, headers, _ = call(raw, **{"wsgi.url_scheme": "https"})
+    assert status == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    response = client.post(URL, raw, content_type="application/json", secure=True)
+    assert response.status_code == 200
+    assert response["Strict-Transport-Security"] == headers["Strict-Transport-Security"]
+
+
+def test_the_proxy_header_counts_only_when_configured(workspace, https_only):
+    raw = json.dumps({"app_id": workspace.app_id, "platform": "web"}).encode()
+    forged = {"HTTP_X_FORWARDED_PROTO": "https"}
+    assert call(raw, **forged)[0] == 403
+    https_only.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert call(raw, **forged)[0] == 200
+    assert call(raw, HTTP_X_FORWARDED_PROTO="http", **{"wsgi.url_scheme": "https"})[0] == 403
