@@ -34,12 +34,13 @@ class QueueDown(Conflict):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("status", str, enum=queries.STATUSES),
-        OpenApiParameter("platform", str, enum=["web", "ios", "android"]),
+        # Empty means "any" (or the default order), as the console's filter form sends.
+        OpenApiParameter("status", str, enum=["", *queries.STATUSES]),
+        OpenApiParameter("platform", str, enum=["", "web", "ios", "android"]),
         OpenApiParameter(
             "sort",
             str,
-            enum=[f"{d}{key}" for key in queries.SORTS for d in ("", "-")],
+            enum=["", *(f"{d}{key}" for key in queries.SORTS for d in ("", "-"))],
             description="The column to sort by; prefix - to reverse.",
         ),
         *PAGE_PARAMETERS,
@@ -98,11 +99,14 @@ class JobHTMLRenderer(TemplateHTMLRenderer):
         return {"job": job, "workspace": data.get("workspace") if job else None}
 
 
-@extend_schema(responses={200: JobSerializer, **error_responses(403, 404)})
+@extend_schema(responses={200: JobSerializer, **error_responses(400, 403, 404)})
 @api_view(["GET"])
 @renderer_classes([JSONRenderer, JobHTMLRenderer])
 def job_detail(request, job_id):
     """A job's state, progress, timing, result and error (members of its workspace)."""
+    if request.query_params.get("format") == "":
+        # DRF would quietly ignore it; say json or html, or ask through Accept.
+        raise ValidationError({"format": ["Say json or html, or leave format out."]})
     job = Job.objects.select_related("workspace").filter(pk=job_id).first()
     if job is None:
         raise NotFound("No such job.")

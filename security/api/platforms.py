@@ -4,11 +4,12 @@ from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, schema
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
 from workspaces.api.errors import Conflict, error_responses
+from workspaces.api.serializers import BodyRequiredSchema
 from workspaces.auth import client_ip
 
 from .. import actions, ratelimit, reauth
@@ -75,6 +76,7 @@ def platform_list(request, app_id):
     },
 )
 @api_view(["PATCH"])
+@schema(BodyRequiredSchema())
 def platform_update(request, app_id, platform):
     """Change enforced and/or hmac_allowed. A change the console would confirm answers 409
     ``confirmation_required`` with the figures unless ``"confirm": true`` is sent."""

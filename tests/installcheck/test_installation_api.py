@@ -140,6 +140,15 @@ def test_job_errors_are_json_even_when_html_is_asked(api, personas, workspace, q
     assert refused["Content-Type"] == "application/json"
 
 
+def test_an_empty_format_on_the_job_route_is_a_400(api, personas, workspace):
+    # Found by the API fuzzer: DRF ignored ?format= and answered as if it were absent.
+    job = Job.objects.create(kind="check_installation", workspace=workspace)
+    api.force_authenticate(personas["viewer"])
+    response = api.get(f"/api/v1/jobs/{job.pk}/?format=")
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["format"])
+    assert api.get(f"/api/v1/jobs/{job.pk}/?format=json").json()["id"] == job.pk
+
+
 def test_options_on_the_job_route_asking_for_html_is_not_a_500(api, personas, workspace):
     job = Job.objects.create(kind="check_installation", workspace=workspace)
     api.force_authenticate(personas["viewer"])
@@ -168,6 +177,15 @@ def test_bad_filters_and_pages_are_a_400_naming_the_parameter(
     response = api.get(f"/api/v1/workspaces/{workspace.app_id}/{route}/", params)
     assert (response.status_code, response.json()["error"]) == (400, "validation_error")
     assert list(response.json()["fields"]) == [field]
+
+
+def test_empty_filters_mean_all_as_the_schema_says(api, personas, workspace):
+    api.force_authenticate(personas["viewer"])
+    response = api.get(
+        f"/api/v1/workspaces/{workspace.app_id}/installations/",
+        {"status": "", "platform": "", "sort": ""},
+    )
+    assert response.status_code == 200
 
 
 def test_the_verification_log_filters(api, personas, workspace, redis_client):

@@ -157,6 +157,13 @@ def test_bad_patch_bodies_are_400(api, workspace, personas, body):
     assert response.json()["error"] == "validation_error"
 
 
+def test_a_patch_without_a_body_is_a_400(api, workspace, personas):
+    # Found by the API fuzzer: the schema called the PATCH body optional.
+    api.force_authenticate(personas["admin"])
+    response = api.patch(patch_url(workspace))
+    assert (response.status_code, response.json()["error"]) == (400, "validation_error")
+
+
 def test_a_form_body_may_still_say_true(api, workspace, personas):
     api.force_authenticate(personas["admin"])
     response = api.patch(patch_url(workspace, "ios"), {"enforced": "true"}, format="multipart")

@@ -14,9 +14,10 @@ repeats each accepted request without and with invalid credentials), plus the pr
 
 - ``no_server_error``: no 5xx, whatever the input;
 - ``no_cross_workspace_access``: no 2xx on a path naming an object of the other workspace,
-  and no 2xx body carrying one of its app_ids, kids or domains;
+  and no 2xx body carrying one of its app_ids, kids, domains, names, secrets or keys;
 - ``viewer_changes_nothing``: every state-changing or secret-revealing operation by the
-  viewer is refused, with 403 on their own workspace;
+  viewer is refused, with 403 on their own workspace, the audit log too, and no response
+  ever carries one of their workspaces' secrets or keys;
 - ``support_routes_refused``: neither identity is support staff.
 
 Reads and writes run as separate tests, each on freshly seeded data, so an admin write that
@@ -40,13 +41,13 @@ from installcheck.models import Installation, Job, JobState, VerificationFailure
 from security.jwt_actions import rotate_messenger_key
 from security.models import MessengerKey, Platform
 from security.rotation import open_request
-from tests.factories import make_user, make_workspace
+from tests.factories import make_user, make_workspace, secret_of
 from workspaces.actions import add_member, add_trusted_domain, grant_support
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SEED = 20240607
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 30
 TIMEOUT = 30
 # POSTs that read: any member may check a hash or debug a token (SPEC §6).
 READ_LIKE_POSTS = {
@@ -82,13 +83,15 @@ class World:
     owners: dict  # kind -> {value: family}
     foreign_markers: dict  # family -> strings that must never reach the other family
     families: dict  # app_id -> family ("alpha" or "bravo")
+    secrets: dict  # family -> plaintext secrets and keys (a viewer sees none, even its own)
 
 
 def _seed_family(name, domain, actor, member, role, support):
     production = make_workspace(name)
     twin = production.test_workspace
     values = {"workspace": [], "domain": [], "key": [], "rotation": [], "job": []}
-    markers = {domain}
+    markers = {domain, name}
+    secrets = set()
     for n, workspace in enumerate((production, twin)):
         add_member(workspace, member, role)
         values["workspace"].append(workspace.app_id)
@@ -98,9 +101,11 @@ def _seed_family(name, domain, actor, member, role, support):
             values["domain"].append(entry.pk)
             markers.add(entry.domain)
         rotate_messenger_key(workspace, grace_hours=24, actor=actor)
-        for key in MessengerKey.objects.filter(workspace=workspace):
+        for key in MessengerKey.objects.filter(workspace=workspace).order_by("pk"):
             values["key"].append(key.kid)
             markers.add(key.kid)
+            secrets.add(key.plaintext())
+        secrets.update(secret_of(workspace, platform) for platform in Platform.values)
         rotation = open_request(
             workspace,
             Platform.WEB,
@@ -139,7 +144,8 @@ def _seed_family(name, domain, actor, member, role, support):
             request_id=f"req{workspace.pk:08d}",
             diagnosis=[{"code": "wrong_secret", "message": "Another secret."}],
         )
-    return values, markers
+    markers |= secrets
+    return values, markers, secrets
 
 
 @pytest.fixture
@@ -153,10 +159,10 @@ def world(transactional_db, settings):
     grant_support(support)
     admin = make_user("fuzz-admin-alpha")
     viewer = make_user("fuzz-viewer-bravo")
-    alpha, alpha_markers = _seed_family(
+    alpha, alpha_markers, alpha_secrets = _seed_family(
         "Alpha Fuzz", "alpha-fuzz.example", admin, admin, "admin", support
     )
-    bravo, bravo_markers = _seed_family(
+    bravo, bravo_markers, bravo_secrets = _seed_family(
         "Bravo Fuzz", "bravo-fuzz.example", support, viewer, "viewer", support
     )
     owners = {}
@@ -176,7 +182,13 @@ def world(transactional_db, settings):
     }
     families = dict.fromkeys(alpha["workspace"], "alpha")
     families.update(dict.fromkeys(bravo["workspace"], "bravo"))
-    return World(identities, owners, {"alpha": alpha_markers, "bravo": bravo_markers}, families)
+    return World(
+        identities,
+        owners,
+        {"alpha": alpha_markers, "bravo": bravo_markers},
+        families,
+        {"alpha": alpha_secrets, "bravo": bravo_secrets},
+    )
 
 
 # ---- the schema, narrowed to real objects -------------------------------------------------
@@ -207,9 +219,12 @@ NONE_SUCH = {
 }
 
 
-def narrow_path_parameters(raw, world):
+def narrow_path_parameters(raw, world, identity):
     """Each known path parameter may take every seeded value of its kind (both workspaces)
-    and one that does not exist."""
+    and one that does not exist. The order is by role, never by the random values: the
+    identity's own objects first (the coverage phase starts from the first value), then the
+    other workspace's, in the order they were seeded; so every run draws the same roles."""
+    family = world.families[next(iter(identity.own))]
     for path, item in raw["paths"].items():
         operations = [op for method, op in item.items() if method != "parameters"]
         for parameter in [p for op in operations for p in op.get("parameters", [])]:
@@ -220,11 +235,13 @@ def narrow_path_parameters(raw, world):
                 # Not an object (a platform name): the schema's own enum is the truth.
                 assert parameter["name"] in UNOWNED_PATH_PARAMETERS, (path, parameter["name"])
                 continue
-            values = list(world.owners[kind]) + [str(NONE_SUCH[kind])]
+            owners = world.owners[kind]
+            values = [v for v in owners if owners[v] == family]
+            values += [v for v in owners if owners[v] != family] + [str(NONE_SUCH[kind])]
             if parameter["schema"].get("type") == "integer":
-                parameter["schema"] = {"type": "integer", "enum": sorted(int(v) for v in values)}
+                parameter["schema"] = {"type": "integer", "enum": [int(v) for v in values]}
             else:
-                parameter["schema"] = {"type": "string", "enum": sorted(values)}
+                parameter["schema"] = {"type": "string", "enum": values}
     return raw
 
 
@@ -234,7 +251,7 @@ def load_schema(live_server, world, identity):
     assert refused.status_code in (401, 403), "the schema is for logged-in users only"
     response = requests.get(url, headers=identity.headers, timeout=TIMEOUT)
     assert response.status_code == 200, response.text[:500]
-    raw = narrow_path_parameters(response.json(), world)
+    raw = narrow_path_parameters(response.json(), world, identity)
     config = schemathesis.Config.from_dict(
         {
             "operations": [
@@ -352,6 +369,8 @@ def make_checks(world, identity):
     def viewer_changes_nothing(ctx, response, case):
         if not identity.is_viewer:
             return
+        shown = sorted(s for s in world.secrets[family] if s in response.text)
+        assert not shown, f"the viewer received a secret from {case.method} {case.formatted_path}"
         if case.operation.label in VIEWER_FORBIDDEN_READS and _documented_method(case):
             assert not _all_own(case, world, identity) or response.status_code == 403, (
                 f"the viewer's {case.method} {case.formatted_path} answered "

@@ -78,6 +78,11 @@ def test_rotation_lists_read_with_200_and_open_with_201(schema, path):
     assert "201" in schema["paths"][path]["post"]["responses"]
 
 
+def test_the_platform_patch_body_is_required(schema):
+    operation = schema["paths"]["/api/v1/workspaces/{app_id}/platforms/{platform}/"]["patch"]
+    assert operation["requestBody"]["required"] is True
+
+
 def test_platform_path_parameters_name_the_three_platforms(schema):
     for path in (
         "/api/v1/workspaces/{app_id}/platforms/{platform}/",
@@ -103,4 +108,6 @@ def test_bodies_document_what_validation_demands(schema):
         for p in schema["paths"]["/api/v1/workspaces/{app_id}/installations/"]["get"]["parameters"]
         if p["name"] == "sort"
     )
-    assert {"name", "-name"} <= set(sort["schema"]["enum"])
+    # Empty means the default, as the console's filter form sends it.
+    assert {"", "name", "-name"} <= set(sort["schema"]["enum"])
+    assert "--name" not in sort["schema"]["enum"]

@@ -3,6 +3,7 @@ from drf_spectacular.extensions import (
     OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
 )
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
 
@@ -42,6 +43,17 @@ class FlagField(serializers.BooleanField):
         if not isinstance(data, bool) and not isinstance(self.root.initial_data, QueryDict):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class BodyRequiredSchema(AutoSchema):
+    """For a PATCH whose body must hold something: drf-spectacular marks every PATCH body
+    optional, as DRF's partial updates would allow."""
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body:
+            body["required"] = True
+        return body
 
 
 def schema_any_of(serializer_class, *branches):
