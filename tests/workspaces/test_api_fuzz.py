@@ -552,3 +552,74 @@ def test_the_narrowed_schema_names_objects_of_both_workspaces(live_server, world
     assert {world.families.get(v) for v in parameters["app_id"]} == {"alpha", "bravo", None}
     assert re.fullmatch(r"http://[^/]+:\d+", live_server.url)
     assert urlsplit(live_server.url).hostname in ("localhost", "127.0.0.1")
+
+
+def _fake(method, template, status, text="{}", **path):
+    """A (case, response) pair as the checks see them, without a server."""
+    from types import SimpleNamespace
+
+    formatted = template.format(**path)
+    operation = SimpleNamespace(path=template, method=method, label=f"{method} {template}")
+    case = SimpleNamespace(
+        method=method, formatted_path=formatted, path_parameters=path, operation=operation
+    )
+    return case, SimpleNamespace(status_code=status, text=text)
+
+
+def test_the_project_checks_catch_what_they_are_for(world):
+    """The custom checks are not vacuous: each fails on the answer it exists to catch."""
+    admin = world.identities["admin_of_alpha"]
+    viewer = world.identities["viewer_of_bravo"]
+    checks = {c.__name__: c for c in make_checks(world, admin)}
+    viewer_checks = {c.__name__: c for c in make_checks(world, viewer)}
+    bravo_app = next(iter(viewer.own))
+    alpha_app = next(iter(admin.own))
+    bravo_secret = next(iter(world.secrets["bravo"]))
+    caught = [
+        (checks["no_server_error"], _fake("GET", f"{API}/audit/", 500, app_id=alpha_app)),
+        (
+            checks["no_cross_workspace_access"],
+            _fake("GET", f"{API}/platforms/", 200, app_id=bravo_app),
+        ),
+        (
+            checks["no_cross_workspace_access"],
+            _fake("GET", f"{API}/platforms/", 200, f'"{bravo_secret}"', app_id=alpha_app),
+        ),
+        (
+            viewer_checks["viewer_changes_nothing"],
+            _fake("POST", f"{API}/jwt-keys/rotate", 201, app_id=bravo_app),
+        ),
+        (
+            viewer_checks["viewer_changes_nothing"],
+            _fake("POST", f"{API}/trusted-domains/", 400, app_id=bravo_app),
+        ),
+        (
+            viewer_checks["viewer_changes_nothing"],
+            _fake("GET", f"{API}/platforms/", 200, f'"{bravo_secret}"', app_id=bravo_app),
+        ),
+        (
+            checks["support_routes_refused"],
+            _fake("GET", "/api/v1/support/workspaces/", 200),
+        ),
+    ]
+    for check, (case, response) in caught:
+        with pytest.raises(AssertionError):
+            check(None, response, case)
+    # ...and pass the answers that are right.
+    fine = [
+        (
+            checks["no_cross_workspace_access"],
+            _fake("GET", f"{API}/platforms/", 404, app_id=bravo_app),
+        ),
+        (
+            viewer_checks["viewer_changes_nothing"],
+            _fake("POST", f"{API}/jwt-keys/rotate", 403, app_id=bravo_app),
+        ),
+        (
+            viewer_checks["viewer_changes_nothing"],
+            _fake("POST", f"{API}/hash-check", 200, app_id=bravo_app),
+        ),
+        (checks["support_routes_refused"], _fake("GET", "/api/v1/support/workspaces/", 403)),
+    ]
+    for check, (case, response) in fine:
+        check(None, response, case)
