@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from installcheck.ping import ping
+from workspaces.api.errors import no_such_route
 
 urlpatterns = [
     path("messenger/v1/ping", ping, name="messenger-ping"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("security.api.jwt_urls")),
     path("api/v1/", include("security.api.support_urls")),
     path("api/v1/", include("installcheck.api.urls")),
+    re_path(r"^api/", no_such_route),
     path("admin/", admin.site.urls),
     path("", include("workspaces.urls")),
     path("", include("security.urls")),

@@ -50,7 +50,7 @@ def installations(workspace, *, status="", platform="", sort="", now=None):
             raise BadFilter("platform", f"platform must be one of {', '.join(Platform.values)}.")
         qs = qs.filter(platform=platform)
     descending = sort.startswith("-")
-    key = sort.lstrip("-") or DEFAULT_SORT
+    key = (sort[1:] if descending else sort) or DEFAULT_SORT
     if key not in SORTS:
         raise BadFilter("sort", f"sort must be one of {', '.join(SORTS)} (prefix - to reverse).")
     order = SORTS[key]

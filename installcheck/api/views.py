@@ -6,12 +6,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, renderer_classes
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
-from workspaces.api.errors import Conflict
+from workspaces.api.errors import Conflict, error_responses
+from workspaces.api.pagination import PAGE_PARAMETERS, paginate, paginated
+from workspaces.api.query import text_param
 
 from .. import queries
 from ..jobs import QueueUnavailable, start_check
@@ -31,19 +32,23 @@ class QueueDown(Conflict):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
-def _page(request, queryset, serializer_class):
-    paginator = LimitOffsetPagination()
-    rows = paginator.paginate_queryset(queryset, request)
-    return paginator.get_paginated_response(serializer_class(rows, many=True).data)
-
-
 @extend_schema(
     parameters=[
-        OpenApiParameter("status", str, enum=queries.STATUSES),
-        OpenApiParameter("platform", str, enum=["web", "ios", "android"]),
-        OpenApiParameter("sort", str, description="One of the sort keys; prefix - to reverse."),
+        # Empty means "any" (or the default order), as the console's filter form sends.
+        OpenApiParameter("status", str, enum=["", *queries.STATUSES]),
+        OpenApiParameter("platform", str, enum=["", "web", "ios", "android"]),
+        OpenApiParameter(
+            "sort",
+            str,
+            enum=["", *(f"{d}{key}" for key in queries.SORTS for d in ("", "-"))],
+            description="The column to sort by; prefix - to reverse.",
+        ),
+        *PAGE_PARAMETERS,
     ],
-    responses=InstallationSerializer(many=True),
+    responses={
+        200: paginated("InstallationPage", InstallationSerializer),
+        **error_responses(400, 403, 404),
+    },
 )
 @api_view(["GET"])
 def installation_list(request, app_id):
@@ -58,10 +63,18 @@ def installation_list(request, app_id):
         )
     except queries.BadFilter as exc:
         raise ValidationError({exc.field: [exc.message]})
-    return _page(request, rows, InstallationSerializer)
+    return paginate(request, rows, InstallationSerializer)
 
 
-@extend_schema(request=None, responses={202: JobCreatedSerializer})
+@extend_schema(
+    request=None,
+    responses={
+        202: JobCreatedSerializer,
+        **error_responses(
+            403, 404, 503, why={503: "queue_unavailable: the job is stored as failed"}
+        ),
+    },
+)
 @api_view(["POST"])
 def installation_check(request, app_id):
     """Start an installation check (admins and developers); poll GET /api/v1/jobs/{id}."""
@@ -81,14 +94,19 @@ class JobHTMLRenderer(TemplateHTMLRenderer):
     template_name = "installcheck/_job.html"
 
     def get_template_context(self, data, renderer_context):
-        return {"job": renderer_context["response"].job, "workspace": data.get("workspace")}
+        # Only a found job's GET carries one; OPTIONS (the route's description) renders empty.
+        job = getattr(renderer_context["response"], "job", None)
+        return {"job": job, "workspace": data.get("workspace") if job else None}
 
 
-@extend_schema(responses=JobSerializer)
+@extend_schema(responses={200: JobSerializer, **error_responses(400, 403, 404)})
 @api_view(["GET"])
 @renderer_classes([JSONRenderer, JobHTMLRenderer])
 def job_detail(request, job_id):
     """A job's state, progress, timing, result and error (members of its workspace)."""
+    if request.query_params.get("format") == "":
+        # DRF would quietly ignore it; say json or html, or ask through Accept.
+        raise ValidationError({"format": ["Say json or html, or leave format out."]})
     job = Job.objects.select_related("workspace").filter(pk=job_id).first()
     if job is None:
         raise NotFound("No such job.")
@@ -105,18 +123,18 @@ def job_detail(request, job_id):
     parameters=[
         OpenApiParameter("code", str, description="Only this reason (e.g. invalid_user_hash)."),
         OpenApiParameter("request_id", OpenApiTypes.STR, description="Search by request id."),
+        *PAGE_PARAMETERS,
     ],
-    responses=VerificationFailureSerializer(many=True),
+    responses={
+        200: paginated("VerificationFailurePage", VerificationFailureSerializer),
+        **error_responses(400, 403, 404),
+    },
 )
 @api_view(["GET"])
 def verification_log(request, app_id):
     """Recent verification failures with reason and diagnosis, newest first."""
     workspace = workspace_for(request.user, app_id, "view")
-    code = request.query_params.get("code", "")
-    request_id = request.query_params.get("request_id", "")
-    if len(code) > 40 or len(request_id) > 64:
-        raise ValidationError(
-            {"code": ["Too long."]} if len(code) > 40 else {"request_id": ["Too long."]}
-        )
+    code = text_param(request, "code", 40)
+    request_id = text_param(request, "request_id", 64)
     rows = queries.failures(workspace, code=code, request_id=request_id)
-    return _page(request, rows, VerificationFailureSerializer)
+    return paginate(request, rows, VerificationFailureSerializer)

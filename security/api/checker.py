@@ -1,11 +1,13 @@
 """REST API of the hash checker: POST /api/v1/workspaces/{app_id}/hash-check (SPEC §7)."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
+from workspaces.api.errors import error_responses
+from workspaces.api.serializers import TextField, schema_any_of
 from workspaces.auth import client_ip
 
 from ..checker import RateLimited, check_hash
@@ -16,10 +18,11 @@ from ..models import Platform
 
 def _text(max_length, help_text):
     # No trimming: whitespace around a value is one of the mistakes the checker reports.
-    return serializers.CharField(
+    return TextField(
         required=False,
         allow_null=True,
         trim_whitespace=False,
+        min_length=1,
         max_length=max_length,
         help_text=help_text,
     )
@@ -39,6 +42,16 @@ class HashCheckSerializer(serializers.Serializer):
         return data
 
 
+# At least one of the three, and not null.
+schema_any_of(
+    HashCheckSerializer,
+    *(
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("user_id", "email", "user_hash")
+    ),
+)
+
+
 FINDING = inline_serializer(
     "DiagnosisFinding", {"code": serializers.CharField(), "message": serializers.CharField()}
 )
@@ -56,22 +69,20 @@ RESULT = inline_serializer(
         "diagnosis": serializers.ListField(child=FINDING),
     },
 )
-ERROR = inline_serializer(
-    "HashCheckError", {"error": serializers.CharField(), "message": serializers.CharField()}
-)
 
 
 @extend_schema(
     operation_id="hash_check",
     summary="Check a user_hash and diagnose a mismatch",
-    request=HashCheckSerializer,
-    responses={
-        200: RESULT,
-        400: OpenApiResponse(ERROR, description="validation_error, with fields"),
-        403: ERROR,
-        404: ERROR,
-        429: OpenApiResponse(ERROR, description="rate_limited; see Retry-After"),
-    },
+    request={"application/json": HashCheckSerializer},
+    examples=[
+        OpenApiExample(
+            "A user_id and its hash",
+            value={"platform": "web", "user_id": "42", "user_hash": "0" * 64},
+            request_only=True,
+        )
+    ],
+    responses={200: RESULT, **error_responses(400, 403, 404, 429)},
 )
 @api_view(["POST"])
 def hash_check(request, app_id):

@@ -1,12 +1,15 @@
 """REST API of messenger JWT keys and the token debugger (SPEC §7)."""
 
+from django.core.validators import RegexValidator
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
+from workspaces.api.errors import error_responses
 from workspaces.auth import client_ip
 
 from .. import jwt_actions, ratelimit, reauth
@@ -29,23 +32,32 @@ class KeySerializer(serializers.Serializer):
 
 
 class RotateSerializer(serializers.Serializer):
+    # null (or absent) means the default, as in the console's form.
     grace_hours = serializers.IntegerField(
-        required=False, default=jwt_actions.DEFAULT_GRACE_HOURS, min_value=0, max_value=168
+        required=False,
+        allow_null=True,
+        default=jwt_actions.DEFAULT_GRACE_HOURS,
+        min_value=0,
+        max_value=jwt_actions.MAX_GRACE_HOURS,
     )
-    older_key = serializers.ChoiceField(choices=jwt_actions.OLDER_KEY_CHOICES, required=False)
+    older_key = serializers.ChoiceField(
+        choices=jwt_actions.OLDER_KEY_CHOICES, required=False, allow_null=True
+    )
 
 
 class PasswordSerializer(serializers.Serializer):
-    password = serializers.CharField()
+    password = serializers.CharField(min_length=1, trim_whitespace=False)
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    # What jwt_debug accepts: some non-blank text, at most the gateway's body limit.
+    token = serializers.CharField(
+        max_length=MAX_TOKEN_LENGTH,
+        trim_whitespace=False,
+        validators=[RegexValidator(r"\S", "The token is blank.")],
+    )
 
 
-ERROR = inline_serializer(
-    "JwtError", {"error": serializers.CharField(), "message": serializers.CharField()}
-)
 DEBUG_RESULT = inline_serializer(
     "JwtDebugResult",
     {
@@ -74,10 +86,15 @@ def _ip(request):
 
 
 def _body(request):
-    return request.data if isinstance(request.data, dict) else {}
+    if not isinstance(request.data, dict):
+        raise ParseError("Send a JSON object.")
+    return request.data
 
 
-@extend_schema(responses=KeySerializer(many=True), summary="Messenger keys (no key material)")
+@extend_schema(
+    responses={200: KeySerializer(many=True), **error_responses(403, 404)},
+    summary="Messenger keys (no key material)",
+)
 @api_view(["GET"])
 def key_list(request, app_id):
     workspace = workspace_for(request.user, app_id, need="view")
@@ -87,11 +104,15 @@ def key_list(request, app_id):
 
 
 @extend_schema(
-    request=RotateSerializer,
+    request={"application/json": RotateSerializer},
+    examples=[
+        OpenApiExample(
+            "Rotate", value={"grace_hours": 24, "older_key": "end_now"}, request_only=True
+        )
+    ],
     responses={
         201: KeySerializer,
-        400: ERROR,
-        409: OpenApiResponse(ERROR, description="older_key_in_grace: say end_now or keep"),
+        **error_responses(400, 403, 404, 409, why={409: "older_key_in_grace: say end_now or keep"}),
     },
     summary="Rotate the messenger key (admin)",
 )
@@ -113,7 +134,7 @@ def key_rotate(request, app_id):
     return Response(KeySerializer(jwt_actions.key_summary(key, timezone.now())).data, status=201)
 
 
-@extend_schema(request=None, responses={200: KeySerializer, 404: ERROR, 409: ERROR})
+@extend_schema(request=None, responses={200: KeySerializer, **error_responses(403, 404, 409)})
 @api_view(["POST"])
 def key_revoke(request, app_id, kid):
     """Revoke a previous key at once (admin). The current key cannot be revoked."""
@@ -126,14 +147,18 @@ def key_revoke(request, app_id, kid):
 
 
 @extend_schema(
-    request=PasswordSerializer,
+    request={"application/json": PasswordSerializer},
     responses={
         200: inline_serializer(
             "RevealedKey", {"kid": serializers.CharField(), "key": serializers.CharField()}
         ),
-        400: ERROR,
-        403: ERROR,
-        404: ERROR,
+        **error_responses(
+            400,
+            403,
+            404,
+            409,
+            why={403: "wrong_password, or the role may not", 409: "key_revoked"},
+        ),
     },
     summary="Reveal a messenger key (admin, developer; password each time)",
 )
@@ -155,8 +180,8 @@ def key_reveal(request, app_id, kid):
 
 
 @extend_schema(
-    request=TokenSerializer,
-    responses={200: DEBUG_RESULT, 400: ERROR, 429: ERROR},
+    request={"application/json": TokenSerializer},
+    responses={200: DEBUG_RESULT, **error_responses(400, 403, 404, 429)},
     summary="Token debugger: decode and explain a messenger JWT",
 )
 @api_view(["POST"])

@@ -2,13 +2,14 @@
 
 from django.db import transaction
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, schema
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
-from workspaces.api.errors import Conflict
+from workspaces.api.errors import Conflict, error_responses
+from workspaces.api.serializers import BodyRequiredSchema
 from workspaces.auth import client_ip
 
 from .. import actions, ratelimit, reauth
@@ -24,6 +25,7 @@ from .serializers import (
 )
 
 PASSWORD_ATTEMPTS = 10
+PLATFORM = OpenApiParameter("platform", str, OpenApiParameter.PATH, enum=Platform.values)
 PASSWORD_WINDOW_SECONDS = 300
 
 
@@ -46,7 +48,7 @@ def _row(workspace, card):
     }
 
 
-@extend_schema(responses=PlatformSerializer(many=True))
+@extend_schema(responses={200: PlatformSerializer(many=True), **error_responses(403, 404)})
 @api_view(["GET"])
 def platform_list(request, app_id):
     """Each platform's enforcement and HMAC flags, secret version and readiness."""
@@ -56,13 +58,25 @@ def platform_list(request, app_id):
 
 
 @extend_schema(
-    request=PlatformPatchSerializer,
+    parameters=[PLATFORM],
+    request={"application/json": PlatformPatchSerializer},
+    examples=[
+        OpenApiExample("Enforce", value={"enforced": True, "confirm": True}, request_only=True),
+        OpenApiExample("Stop HMAC", value={"hmac_allowed": False}, request_only=True),
+    ],
     responses={
         200: PlatformSerializer,
-        409: OpenApiResponse(description="confirmation_required, with the figures"),
+        **error_responses(
+            400,
+            403,
+            404,
+            409,
+            why={409: "confirmation_required (with the figures) or a rotation conflict"},
+        ),
     },
 )
 @api_view(["PATCH"])
+@schema(BodyRequiredSchema())
 def platform_update(request, app_id, platform):
     """Change enforced and/or hmac_allowed. A change the console would confirm answers 409
     ``confirmation_required`` with the figures unless ``"confirm": true`` is sent."""
@@ -96,11 +110,13 @@ def platform_update(request, app_id, platform):
 
 
 @extend_schema(
-    request=RevealRequestSerializer,
+    parameters=[PLATFORM],
+    request={"application/json": RevealRequestSerializer},
     responses={
         200: RevealResponseSerializer,
-        403: OpenApiResponse(description="reauthentication_failed or permission_denied"),
-        429: OpenApiResponse(description="rate_limited"),
+        **error_responses(
+            400, 403, 404, 429, why={403: "reauthentication_failed, or the role may not"}
+        ),
     },
 )
 @api_view(["POST"])

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from workspaces.api.serializers import FlagField, TextField, schema_any_of
+
 
 class PlatformSerializer(serializers.Serializer):
     platform = serializers.CharField()
@@ -13,9 +15,9 @@ class PlatformSerializer(serializers.Serializer):
 
 
 class PlatformPatchSerializer(serializers.Serializer):
-    enforced = serializers.BooleanField(required=False)
-    hmac_allowed = serializers.BooleanField(required=False)
-    confirm = serializers.BooleanField(
+    enforced = FlagField(required=False)
+    hmac_allowed = FlagField(required=False)
+    confirm = FlagField(
         required=False, default=False, help_text="Confirm a change that answered 409."
     )
 
@@ -25,8 +27,11 @@ class PlatformPatchSerializer(serializers.Serializer):
         return attrs
 
 
+schema_any_of(PlatformPatchSerializer, {"required": ["enforced"]}, {"required": ["hmac_allowed"]})
+
+
 class RevealRequestSerializer(serializers.Serializer):
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    password = TextField(min_length=1, max_length=4096, trim_whitespace=False)
 
 
 class RevealResponseSerializer(serializers.Serializer):

@@ -3,14 +3,15 @@ follow them. No response here ever carries a secret."""
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from workspaces.access import is_support, workspace_for
-from workspaces.api.errors import Conflict
+from workspaces.api.errors import Conflict, error_responses
+from workspaces.api.query import text_param
 from workspaces.auth import client_ip
 from workspaces.models import Workspace
 
@@ -50,8 +51,14 @@ def _open(request, workspace, data):
 
 
 @extend_schema(
-    request=OpenRotationSerializer,
-    responses={200: RotationSerializer(many=True), 201: RotationSerializer},
+    methods=["GET"],
+    parameters=[OpenApiParameter("state", str, enum=["open"], description="Only open ones.")],
+    responses={200: RotationSerializer(many=True), **error_responses(403)},
+)
+@extend_schema(
+    methods=["POST"],
+    request={"application/json": OpenRotationSerializer},
+    responses={201: RotationSerializer, **error_responses(400, 403, 409)},
 )
 @api_view(["GET", "POST"])
 def support_rotations(request):
@@ -82,26 +89,29 @@ def _support_step(request, pk, action):
     return Response(rotation_data(changed))
 
 
-@extend_schema(request=None, responses=RotationSerializer)
+@extend_schema(request=None, responses={200: RotationSerializer, **error_responses(403, 404, 409)})
 @api_view(["POST"])
 def support_rotate(request, pk):
     """Support issues the new secret (gap mode: only once enforcement is off)."""
     return _support_step(request, pk, rotation.rotate)
 
 
-@extend_schema(request=None, responses=RotationSerializer)
+@extend_schema(request=None, responses={200: RotationSerializer, **error_responses(403, 404, 409)})
 @api_view(["POST"])
 def support_cancel(request, pk):
     """Support cancels a request that has not been rotated yet."""
     return _support_step(request, pk, rotation.cancel)
 
 
-@extend_schema(responses=SupportWorkspaceSerializer(many=True))
+@extend_schema(
+    parameters=[OpenApiParameter("q", str, description="Part of a name, or an app_id.")],
+    responses={200: SupportWorkspaceSerializer(many=True), **error_responses(403)},
+)
 @api_view(["GET"])
 def support_workspaces(request):
     """Find workspaces by name or app_id (settings and rotation state only)."""
     _require_support(request.user)
-    query = (request.query_params.get("q") or "").strip()[:100]
+    query = text_param(request, "q", 100).strip()
     rows = Workspace.objects.all()
     if query:
         rows = rows.filter(Q(name__icontains=query) | Q(app_id=query.lower()))
@@ -110,8 +120,20 @@ def support_workspaces(request):
 
 
 @extend_schema(
-    request=OpenRotationSerializer,
-    responses={200: RotationSerializer(many=True), 201: RotationSerializer},
+    methods=["GET"],
+    responses={200: RotationSerializer(many=True), **error_responses(403, 404)},
+)
+@extend_schema(
+    methods=["POST"],
+    request={"application/json": OpenRotationSerializer},
+    examples=[
+        OpenApiExample(
+            "Rotate the iOS secret",
+            value={"platform": "ios", "mode": "gap", "reason": "routine", "ticket": "SUP-1"},
+            request_only=True,
+        )
+    ],
+    responses={201: RotationSerializer, **error_responses(400, 403, 404, 409)},
 )
 @api_view(["GET", "POST"])
 def workspace_rotations(request, app_id):
@@ -124,7 +146,7 @@ def workspace_rotations(request, app_id):
     return _open(request, workspace, request.data)
 
 
-@extend_schema(request=None, responses=RotationSerializer)
+@extend_schema(request=None, responses={200: RotationSerializer, **error_responses(403, 404, 409)})
 @api_view(["POST"])
 def workspace_finish_overlap(request, app_id, pk):
     """The customer confirms the new secret is deployed; the old one stops at once."""

@@ -1,15 +1,17 @@
 from rest_framework import serializers
 
+from workspaces.api.serializers import TextField, schema_any_of
+
 from .. import rotation, rotation_display
 from ..models import Platform, RotationMode, RotationReason
 
 
 class OpenRotationSerializer(serializers.Serializer):
-    app_id = serializers.CharField(required=False, help_text="support route only")
+    app_id = TextField(required=False, min_length=1, help_text="support route only")
     platform = serializers.ChoiceField(choices=Platform.choices)
     mode = serializers.ChoiceField(choices=RotationMode.choices, default=RotationMode.GAP)
     reason = serializers.ChoiceField(choices=RotationReason.choices)
-    ticket = serializers.CharField(max_length=100)
+    ticket = TextField(min_length=1, max_length=100)
     overlap_hours = serializers.IntegerField(
         required=False, min_value=rotation.MIN_OVERLAP_HOURS, max_value=rotation.MAX_OVERLAP_HOURS
     )
@@ -20,6 +22,14 @@ class OpenRotationSerializer(serializers.Serializer):
                 {"overlap_hours": ["Overlap mode needs a deadline: 1 to 168 hours."]}
             )
         return attrs
+
+
+# Overlap mode needs overlap_hours (a missing mode means gap).
+schema_any_of(
+    OpenRotationSerializer,
+    {"properties": {"mode": {"not": {"enum": [RotationMode.OVERLAP]}}}},
+    {"required": ["overlap_hours"]},
+)
 
 
 class StepSerializer(serializers.Serializer):

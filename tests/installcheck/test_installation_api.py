@@ -127,6 +127,67 @@ def test_the_job_route_renders_the_progress_partial_for_htmx(api, personas, work
     assert 'data-state="running"' in response.content.decode()
 
 
+@pytest.mark.parametrize("query", ["", "?format=html"])
+def test_job_errors_are_json_even_when_html_is_asked(api, personas, workspace, query):
+    # Found by the API fuzzer: the htmx partial renderer drew the error and crashed (500).
+    job = Job.objects.create(kind="check_installation", workspace=workspace)
+    api.force_authenticate(personas["viewer"])
+    html = {"HTTP_ACCEPT": "text/html"}
+    missing = api.get(f"/api/v1/jobs/999999{query}", **html)
+    assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
+    refused = api.delete(f"/api/v1/jobs/{job.pk}/{query}", **html)
+    assert (refused.status_code, refused.json()["error"]) == (405, "method_not_allowed")
+    assert refused["Content-Type"] == "application/json"
+
+
+def test_an_empty_format_on_the_job_route_is_a_400(api, personas, workspace):
+    # Found by the API fuzzer: DRF ignored ?format= and answered as if it were absent.
+    job = Job.objects.create(kind="check_installation", workspace=workspace)
+    api.force_authenticate(personas["viewer"])
+    response = api.get(f"/api/v1/jobs/{job.pk}/?format=")
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["format"])
+    assert api.get(f"/api/v1/jobs/{job.pk}/?format=json").json()["id"] == job.pk
+
+
+def test_options_on_the_job_route_asking_for_html_is_not_a_500(api, personas, workspace):
+    job = Job.objects.create(kind="check_installation", workspace=workspace)
+    api.force_authenticate(personas["viewer"])
+    response = api.options(f"/api/v1/jobs/{job.pk}?format=html")
+    assert response.status_code == 200
+    assert "data-state" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "route, params, field",
+    [
+        ("verification-log", {"code": "a\x00"}, "code"),
+        ("verification-log", {"request_id": "a\x00"}, "request_id"),
+        ("verification-log", {"limit": "abc"}, "limit"),
+        ("installations", {"sort": "--name"}, "sort"),
+        ("installations", {"limit": "0"}, "limit"),
+        ("installations", {"offset": "-1"}, "offset"),
+    ],
+)
+def test_bad_filters_and_pages_are_a_400_naming_the_parameter(
+    api, personas, workspace, route, params, field
+):
+    # Found by the API fuzzer's kind of input: NUL reached PostgreSQL (a 500) and bad
+    # pages or sorts were quietly replaced by the default.
+    api.force_authenticate(personas["viewer"])
+    response = api.get(f"/api/v1/workspaces/{workspace.app_id}/{route}/", params)
+    assert (response.status_code, response.json()["error"]) == (400, "validation_error")
+    assert list(response.json()["fields"]) == [field]
+
+
+def test_empty_filters_mean_all_as_the_schema_says(api, personas, workspace):
+    api.force_authenticate(personas["viewer"])
+    response = api.get(
+        f"/api/v1/workspaces/{workspace.app_id}/installations/",
+        {"status": "", "platform": "", "sort": ""},
+    )
+    assert response.status_code == 200
+
+
 def test_the_verification_log_filters(api, personas, workspace, redis_client):
     missing = send(workspace, user_id="x").json()["request_id"]
     invalid = send(workspace, user_id="y", user_hash="0" * 64).json()["request_id"]

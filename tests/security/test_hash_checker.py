@@ -192,6 +192,10 @@ def test_identifier_whitespace_is_kept_for_the_diagnosis(client, workspace, pers
         ({"platform": "web", "user_id": "42", "user_hash": "a" * 256}, "user_hash"),
         ({"platform": "web", "user_id": ["42"]}, "user_id"),
         ({"platform": "web", "user_id": ""}, "user_id"),
+        # Found by the API fuzzer: numbers were taken as text, and NUL is refused.
+        ({"platform": "web", "user_id": "42", "user_hash": -360420}, "user_hash"),
+        ({"platform": "web", "email": 42}, "email"),
+        ({"platform": "web", "user_id": "4\x002"}, "user_id"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(client, workspace, personas, body, field):

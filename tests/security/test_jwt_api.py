@@ -127,12 +127,16 @@ def test_second_rotation_during_grace_is_a_409_naming_the_older_key(
     assert response.status_code == 201
 
 
-def test_a_non_object_body_is_handled(client, workspace, personas):
+def test_a_non_object_body_is_a_400_not_a_rotation(client, workspace, personas):
+    # Found by the API fuzzer: a JSON array used to rotate with the defaults.
     client = as_user(client, personas["admin"])
-    response = client.post(
-        f"{base(workspace)}/jwt-keys/rotate", "[1]", content_type="application/json"
-    )
-    assert response.status_code == 201
+    kid, _ = current_key(workspace)
+    for body in ("[1]", "[null, null]", '"text"', "42"):
+        response = client.post(
+            f"{base(workspace)}/jwt-keys/rotate", body, content_type="application/json"
+        )
+        assert (response.status_code, response.json()["error"]) == (400, "bad_request")
+    assert current_key(workspace)[0] == kid
     response = client.post(
         f"{base(workspace)}/jwt-keys/rotate", "{oops", content_type="application/json"
     )

@@ -138,13 +138,36 @@ def test_refusing_hmac_in_use_needs_confirmation(api, workspace, personas):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"enforced": "sometimes"}, {"hmac_allowed": [1]}, {"confirm": True}],
+    [
+        {},
+        {"enforced": "sometimes"},
+        {"hmac_allowed": [1]},
+        {"confirm": True},
+        # Found by the API fuzzer: DRF's BooleanField took these as false/true.
+        {"enforced": True, "confirm": 0},
+        {"enforced": "yes"},
+        {"hmac_allowed": 1},
+    ],
 )
 def test_bad_patch_bodies_are_400(api, workspace, personas, body):
     api.force_authenticate(personas["admin"])
     response = api.patch(patch_url(workspace), body, format="json")
     assert response.status_code == 400
     assert response.json()["error"] == "validation_error"
+
+
+def test_a_patch_without_a_body_is_a_400(api, workspace, personas):
+    # Found by the API fuzzer: the schema called the PATCH body optional.
+    api.force_authenticate(personas["admin"])
+    response = api.patch(patch_url(workspace))
+    assert (response.status_code, response.json()["error"]) == (400, "validation_error")
+
+
+def test_a_form_body_may_still_say_true(api, workspace, personas):
+    api.force_authenticate(personas["admin"])
+    response = api.patch(patch_url(workspace, "ios"), {"enforced": "true"}, format="multipart")
+    assert response.status_code == 200
+    assert response.json()["enforced"] is True
 
 
 def test_unknown_platform_is_404(api, workspace, personas):
@@ -174,6 +197,14 @@ def test_reveal_without_password_is_400(api, workspace, personas):
     api.force_authenticate(personas["admin"])
     response = api.post(reveal_url(workspace), {}, format="json")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("password", ["", 12345678, None, ["x"]])
+def test_reveal_with_a_password_that_is_not_text_is_400(api, workspace, personas, password):
+    api.force_authenticate(personas["admin"])
+    response = api.post(reveal_url(workspace), {"password": password}, format="json")
+    assert (response.status_code, response.json()["error"]) == (400, "validation_error")
+    assert "password" in response.json()["fields"]
 
 
 def test_reveal_by_token_needs_the_password_too(api, workspace, personas):

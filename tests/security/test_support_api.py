@@ -85,6 +85,9 @@ def test_second_open_request_is_a_409(workspace, personas):
         ({"mode": "overlap"}, "overlap_hours"),
         ({"mode": "overlap", "overlap_hours": 500}, "overlap_hours"),
         ({"app_id": "nosuchid"}, "app_id"),
+        # Found by the API fuzzer: numbers were taken as text.
+        ({"ticket": 12345}, "ticket"),
+        ({"ticket": "T\x00"}, "ticket"),
     ],
 )
 def test_bad_open_requests_get_field_errors(workspace, personas, body, field):
@@ -94,6 +97,22 @@ def test_bad_open_requests_get_field_errors(workspace, personas, body, field):
     assert response.status_code == 400
     assert response.json()["error"] == "validation_error"
     assert field in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [("a\x00b", "Null characters are not allowed."), ("x" * 101, "At most 100 characters.")],
+)
+def test_a_bad_workspace_search_is_a_400_not_a_database_error(personas, query, message):
+    # Found by the API fuzzer's kind of input: NUL reached PostgreSQL and gave a 500.
+    response = api(personas["support"]).get("/api/v1/support/workspaces/", {"q": query})
+    assert (response.status_code, response.json()["fields"]) == (400, {"q": [message]})
+
+
+def test_support_route_ids_that_are_not_numbers_get_a_json_404(personas):
+    for path in ("/api/v1/support/rotations/-5/rotate", "/api/v1/support/rotations/x/cancel"):
+        response = api(personas["support"]).post(path)
+        assert (response.status_code, response.json()["error"]) == (404, "not_found")
 
 
 @pytest.mark.parametrize("role", ["admin", "developer", "viewer", "outsider"])

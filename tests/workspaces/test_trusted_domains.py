@@ -102,6 +102,17 @@ def test_domain_of_another_workspace_cannot_be_removed(client, workspace, person
     assert TrustedDomain.objects.filter(pk=entry.pk).exists()
 
 
+@pytest.mark.parametrize("domain", [5, 1.5, True, None, "", "shop\x00.example.com"])
+def test_api_refuses_a_domain_that_is_not_text(workspace, personas, domain):
+    # Found by the API fuzzer: DRF's CharField took 5 as "5".
+    api = APIClient()
+    api.force_authenticate(personas["admin"])
+    response = api.post(api_url(workspace), {"domain": domain}, format="json")
+    assert (response.status_code, response.json()["error"]) == (400, "validation_error")
+    assert "domain" in response.json()["fields"]
+    assert not TrustedDomain.objects.exists()
+
+
 def test_api_lists_adds_and_deletes(workspace, personas):
     api = APIClient()
     api.force_authenticate(personas["admin"])

@@ -1,10 +1,9 @@
 """Trusted domains and audit events API (SPEC §7)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from ..access import workspace_for
@@ -12,12 +11,15 @@ from ..actions import add_trusted_domain, remove_trusted_domain
 from ..audit import audit_events_for, filter_events, safe_changes
 from ..auth import client_ip
 from ..domains import InvalidDomain
-from .errors import Conflict
+from .errors import Conflict, error_responses
+from .pagination import PAGE_PARAMETERS, paginate, paginated
+from .query import text_param
+from .serializers import TextField
 
 
 class TrustedDomainSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    domain = serializers.CharField(max_length=300)
+    domain = TextField(min_length=1, max_length=300)
     created_at = serializers.DateTimeField(read_only=True)
 
 
@@ -38,9 +40,19 @@ class AuditEventSerializer(serializers.Serializer):
         return safe_changes(event.after)
 
 
-@extend_schema(methods=["GET"], responses=TrustedDomainSerializer(many=True), request=None)
 @extend_schema(
-    methods=["POST"], request=TrustedDomainSerializer, responses={201: TrustedDomainSerializer}
+    methods=["GET"],
+    request=None,
+    responses={200: TrustedDomainSerializer(many=True), **error_responses(403, 404)},
+)
+@extend_schema(
+    methods=["POST"],
+    request={"application/json": TrustedDomainSerializer},
+    examples=[
+        OpenApiExample("A host", value={"domain": "shop.example.com"}, request_only=True),
+        OpenApiExample("Its subdomains", value={"domain": "*.example.com"}, request_only=True),
+    ],
+    responses={201: TrustedDomainSerializer, **error_responses(400, 403, 404, 409)},
 )
 @api_view(["GET", "POST"])
 def trusted_domain_list(request, app_id):
@@ -65,7 +77,7 @@ def trusted_domain_list(request, app_id):
     return Response(TrustedDomainSerializer(entry).data, status=201)
 
 
-@extend_schema(request=None, responses={204: None})
+@extend_schema(request=None, responses={204: None, **error_responses(403, 404)})
 @api_view(["DELETE"])
 def trusted_domain_detail(request, app_id, pk):
     """Remove one trusted domain (admins)."""
@@ -79,8 +91,12 @@ def trusted_domain_detail(request, app_id, pk):
     parameters=[
         OpenApiParameter("action", str, description="Only events of this action."),
         OpenApiParameter("actor", str, description="Only events of this username."),
+        *PAGE_PARAMETERS,
     ],
-    responses=AuditEventSerializer(many=True),
+    responses={
+        200: paginated("AuditEventPage", AuditEventSerializer),
+        **error_responses(400, 403, 404),
+    },
 )
 @api_view(["GET"])
 def audit_list(request, app_id):
@@ -88,9 +104,7 @@ def audit_list(request, app_id):
     _, events = audit_events_for(request.user, app_id)
     events = filter_events(
         events,
-        action=request.query_params.get("action", "")[:64],
-        actor=request.query_params.get("actor", "")[:150],
+        action=text_param(request, "action", 64),
+        actor=text_param(request, "actor", 150),
     )
-    paginator = LimitOffsetPagination()
-    page = paginator.paginate_queryset(events, request)
-    return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)
+    return paginate(request, events, AuditEventSerializer)

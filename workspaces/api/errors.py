@@ -1,8 +1,11 @@
 """API errors as JSON with a stable ``error`` code, never an HTML page."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import exception_handler
 
 _CODES = {
@@ -31,6 +34,12 @@ class Conflict(exceptions.APIException):
         self.extra = extra
 
 
+@csrf_exempt
+def no_such_route(request, *args, **kwargs):
+    """Any path under /api/ that no route matches: a JSON 404, not the HTML page."""
+    return JsonResponse({"error": "not_found", "message": "No such API route."}, status=404)
+
+
 def json_exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
@@ -39,6 +48,12 @@ def json_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         return None
+    request = context.get("request")
+    if request is not None:
+        # An error is JSON even where the route also renders HTML (the job's htmx partial),
+        # whose template expects the object the error is about.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     if isinstance(exc, Conflict):
         response.data = {"error": exc.error_code, "message": str(exc.detail), **exc.extra}
         return response
@@ -55,3 +70,32 @@ def json_exception_handler(exc, context):
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         response.data = {"error": code, "message": str(detail)}
     return response
+
+
+# ---- how the schema describes these errors --------------------------------------------------
+
+ERROR = inline_serializer(
+    "Error",
+    {
+        "error": serializers.CharField(help_text="A stable code, e.g. not_found."),
+        "message": serializers.CharField(),
+        "fields": serializers.DictField(
+            required=False, help_text="validation_error only: the messages by field."
+        ),
+    },
+)
+_WHY = {
+    400: "validation_error (with fields) or another bad-request code",
+    403: "not_authenticated, authentication_failed or permission_denied (the role may not)",
+    404: "not_found: not a workspace of the caller's, or no such object in it",
+    409: "conflict: the current state forbids it",
+    429: "rate_limited; see Retry-After",
+    503: "a service this needs is unavailable; try again",
+}
+
+
+def error_responses(*codes, why=None):
+    """The schema's responses for these error statuses, all shaped as ``ERROR``; ``why``
+    replaces the usual description of some of them."""
+    why = {**_WHY, **(why or {})}
+    return {code: OpenApiResponse(ERROR, description=why[code]) for code in codes}

@@ -3,10 +3,11 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from ..models import Membership
+from .errors import error_responses
 from .serializers import WorkspaceSerializer
 
 
-@extend_schema(responses=WorkspaceSerializer(many=True))
+@extend_schema(responses={200: WorkspaceSerializer(many=True), **error_responses(403)})
 @api_view(["GET"])
 def workspace_list(request):
     """The caller's workspaces with their role in each."""

@@ -1,0 +1,113 @@
+"""The OpenAPI schema says what the API answers: what the fuzzer (test_api_fuzz.py) found
+missing or wrong, pinned here one by one."""
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+PAGED = [
+    "/api/v1/workspaces/{app_id}/audit/",
+    "/api/v1/workspaces/{app_id}/installations/",
+    "/api/v1/workspaces/{app_id}/verification-log/",
+]
+
+
+@pytest.fixture
+def schema(personas):
+    api = APIClient()
+    api.force_authenticate(personas["viewer"])
+    response = api.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield f"{method.upper()} {path}", path, operation
+
+
+def test_every_operation_documents_its_refusals_as_json_errors(schema):
+    missing = []
+    for label, path, operation in operations(schema):
+        codes = {"403"} | ({"404"} if "{" in path else set())
+        for code in codes:
+            content = operation["responses"].get(code, {}).get("content", {})
+            if content.get("application/json", {}).get("schema") != {
+                "$ref": "#/components/schemas/Error"
+            }:
+                missing.append(f"{label} {code}")
+    assert not missing
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"error", "message"}
+
+
+def test_every_operation_with_a_body_documents_a_400(schema):
+    for label, _, operation in operations(schema):
+        if "requestBody" in operation:
+            assert "400" in operation["responses"], label
+
+
+def test_request_bodies_are_documented_as_json(schema):
+    # The contract is JSON (SPEC §7); DRF's form parsers are a convenience, not documented.
+    for label, _, operation in operations(schema):
+        if "requestBody" in operation:
+            assert list(operation["requestBody"]["content"]) == ["application/json"], label
+
+
+@pytest.mark.parametrize("path", PAGED)
+def test_paged_lists_are_documented_as_pages(schema, path):
+    operation = schema["paths"][path]["get"]
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    page = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert set(page["properties"]) == {"count", "next", "previous", "results"}
+    parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert parameters["limit"] == {"type": "integer", "minimum": 1, "maximum": 1000}
+    assert parameters["offset"]["minimum"] == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/support/rotations/", "/api/v1/workspaces/{app_id}/rotations/"]
+)
+def test_rotation_lists_read_with_200_and_open_with_201(schema, path):
+    assert "201" not in schema["paths"][path]["get"]["responses"]
+    assert "200" in schema["paths"][path]["get"]["responses"]
+    assert "200" not in schema["paths"][path]["post"]["responses"]
+    assert "201" in schema["paths"][path]["post"]["responses"]
+
+
+def test_the_platform_patch_body_is_required(schema):
+    operation = schema["paths"]["/api/v1/workspaces/{app_id}/platforms/{platform}/"]["patch"]
+    assert operation["requestBody"]["required"] is True
+
+
+def test_platform_path_parameters_name_the_three_platforms(schema):
+    for path in (
+        "/api/v1/workspaces/{app_id}/platforms/{platform}/",
+        "/api/v1/workspaces/{app_id}/platforms/{platform}/secret/reveal",
+    ):
+        item = schema["paths"][path]
+        operation = item.get("patch") or item["post"]
+        platform = next(p for p in operation["parameters"] if p["name"] == "platform")
+        assert sorted(platform["schema"]["enum"]) == ["android", "ios", "web"]
+
+
+def test_bodies_document_what_validation_demands(schema):
+    components = schema["components"]["schemas"]
+    assert components["TrustedDomain"]["properties"]["domain"]["minLength"] == 1
+    assert components["TrustedDomain"]["properties"]["domain"]["pattern"] == r"^[^\x00]*$"
+    assert {"required": ["enforced"]} in components["PatchedPlatformPatch"]["anyOf"]
+    assert {"required": ["overlap_hours"]} in components["OpenRotation"]["anyOf"]
+    hash_check = components["HashCheck"]["anyOf"]
+    assert [branch["required"] for branch in hash_check] == [["user_id"], ["email"], ["user_hash"]]
+    assert components["Rotate"]["properties"]["grace_hours"]["nullable"] is True
+    sort = next(
+        p
+        for p in schema["paths"]["/api/v1/workspaces/{app_id}/installations/"]["get"]["parameters"]
+        if p["name"] == "sort"
+    )
+    # Empty means the default, as the console's filter form sends it.
+    assert {"", "name", "-name"} <= set(sort["schema"]["enum"])
+    assert "--name" not in sort["schema"]["enum"]
