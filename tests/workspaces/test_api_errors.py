@@ -2,8 +2,9 @@
 ``error`` code and a 4xx, never an HTML page, a 500 or a silent default."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from workspaces.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -11,8 +12,8 @@ pytestmark = pytest.mark.django_db
 def api(user=None):
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, key = ApiToken.issue(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
@@ -29,7 +30,7 @@ def test_an_unknown_api_route_is_a_json_404(personas, method, path):
     response = getattr(api(personas["admin"]), method)(path)
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"error": "not_found", "message": "No such API route."}
+    assert response.json() == {"error": "not_found", "message": "Not found."}
 
 
 def test_an_unknown_api_route_is_a_json_404_for_anonymous_callers_too(db):

@@ -24,6 +24,9 @@ EXEMPT = {
     # csrf_exempt and CORS-open by design, reads no cookie and acts for nobody: a request
     # proves who it is by its user_hash or JWT alone.
     "messenger/v1/ping": "cookie-less public gateway, proof in the body",
+    # The catch-all under /api/ changes nothing and answers only a JSON 404; a CSRF 403
+    # there would mislead token clients, which send no cookie, about a mistyped route.
+    "^api/": "acts on nothing: JSON 404 for unknown API routes",
 }
 
 # Sample values for route parameters, by name (anything else: by converter).

@@ -37,7 +37,7 @@ class Conflict(exceptions.APIException):
 @csrf_exempt
 def no_such_route(request, *args, **kwargs):
     """Any path under /api/ that no route matches: a JSON 404, not the HTML page."""
-    return JsonResponse({"error": "not_found", "message": "No such API route."}, status=404)
+    return JsonResponse({"error": "not_found", "message": "Not found."}, status=404)
 
 
 def json_exception_handler(exc, context):
