@@ -429,6 +429,7 @@ def propagation(env, requests_file, workspaces, toggles, server_name, workers):
     """Seconds from the committed toggle until every worker answers accordingly."""
     from security.actions import set_enforcement
 
+    rng = random.Random(11)
     ws = next(w for w in workspaces if not w["enforced"])
     body = json.dumps({"app_id": ws["app_id"], "platform": "web", "user_id": "probe-user"})
     origin = "https://" + ws["domains"][0]
@@ -462,7 +463,8 @@ def propagation(env, requests_file, workspaces, toggles, server_name, workers):
                         break
                 else:
                     delays.append(float("inf"))
-                time.sleep(0.3)
+                # A random pause, so that toggles do not fall into step with the polls.
+                time.sleep(rng.uniform(0.2, 1.2))
         background.join()
     if enforced:
         set_enforcement(ws["workspace"], "web", False, actor=None)
