@@ -27,7 +27,7 @@ test: $(STAMP)
 # Gateway vs. reference on four servers, propagation, fold, installation page: one table
 # (BENCHMARKS.md). Needs wrk (Debian package) and Redis; uses its own database.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
