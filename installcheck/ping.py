@@ -123,9 +123,11 @@ def installation_name(ping, host):
 def _diagnosis(ping, decision, config):
     """The checker's findings for an invalid_user_hash, within the per-second budget;
     never fails the request."""
+    if decision.code != gateway.INVALID_USER_HASH:
+        return []  # only a wrong hash has a diagnosis: other failures spend no budget
     budget = settings.VERITY_GATEWAY_DIAGNOSES_PER_SECOND
     if not budget or not diagnosis_budget.allow(config.workspace_id, budget):
-        return [NOT_DIAGNOSED] if decision.code == gateway.INVALID_USER_HASH else []
+        return [NOT_DIAGNOSED]
     try:
         return gateway_diagnosis(ping, decision, config)
     except (DatabaseError, SecretUnreadable) as exc:

@@ -194,3 +194,15 @@ def test_failed_hashes_beyond_the_budget_are_logged_not_diagnosed(
     assert [d[0]["code"] for d in diagnoses[:2]] == ["other_platform_secret"] * 2
     assert diagnoses[2] == [ping.NOT_DIAGNOSED]
     assert diagnoses[3] == []
+
+
+def test_failures_without_a_hash_do_not_spend_the_diagnosis_budget(
+    client, workspace, settings, recorder
+):
+    settings.VERITY_GATEWAY_DIAGNOSES_PER_SECOND = 1
+    for _ in range(3):
+        send(client, workspace, fields={"user_id": "42"})  # missing hash
+    wrong = user_hash(secret_of(workspace, "ios"), "42")
+    send(client, workspace, fields={"user_id": "42", "user_hash": wrong})
+    buffer.flush()
+    assert recorder.failures[-1]["diagnosis"][0]["code"] == "other_platform_secret"
