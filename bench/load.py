@@ -36,6 +36,10 @@ SERVERS = {
 }  # fmt: skip
 PRODUCTION_SERVER = "granian wsgi (2 workers)"
 WORKERS = 2  # of the production server, as above
+# One wrk thread drives 40k+ req/s of a bare handler here, far above what is measured, and
+# leaves the second core to the servers: with two threads, wrk's own scheduling against the
+# servers' on 2 cores doubled a bare handler's p99 (2.2 → 5.5 ms, BENCHMARKS.md).
+WRK_THREADS = 1
 GATEWAY_APP = "config.wsgi:application"
 REFERENCE_APP = "bench.reference:application"
 
@@ -74,7 +78,7 @@ def _ms(value, unit):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url, requests_file, seconds, connections, threads=2):
+def run_wrk(url, requests_file, seconds, connections, threads=WRK_THREADS):
     env = {**os.environ, "VERITY_BENCH_REQUESTS": str(requests_file)}
     out = subprocess.run(
         [
