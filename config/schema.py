@@ -12,3 +12,10 @@ def drop_trailing_slash_aliases(endpoints):
         for endpoint in endpoints
         if not (endpoint[0].endswith("/") and endpoint[0][:-1] in paths)
     ]
+
+
+def add_gateway(result, generator, request, public):
+    """The messenger gateway, which is no DRF view, described next to the API (SPEC §7)."""
+    from installcheck.openapi import add_to
+
+    return add_to(result)

@@ -19,7 +19,7 @@ MAX_BODY_BYTES = 8 * 1024
 MAX_IDENTIFIER_LENGTH = 255
 
 # field -> (maximum length, required)
-_FIELDS = {
+PING_FIELDS = {
     "app_id": (64, True),
     "platform": (16, True),
     "user_id": (MAX_IDENTIFIER_LENGTH, False),
@@ -30,7 +30,7 @@ _FIELDS = {
     "app_version": (64, False),
 }
 # Optional fields where an empty string is a client bug worth a 400, not "absent".
-_NON_EMPTY = {"user_id", "email", "user_hash", "user_jwt"}
+NON_EMPTY_FIELDS = {"user_id", "email", "user_hash", "user_jwt"}
 
 VISITOR = "visitor"
 VERIFIED = "verified"
@@ -121,7 +121,7 @@ def parse_ping(body):
     if not isinstance(data, dict):
         raise BadPing("The body must be a JSON object.")
     values, errors = {}, {}
-    for name, (max_length, required) in _FIELDS.items():
+    for name, (max_length, required) in PING_FIELDS.items():
         value = data.get(name)
         if value is None:
             if required:
@@ -143,7 +143,7 @@ def parse_ping(body):
             errors[name] = f"At most {max_length} characters."
             continue
         if value == "":
-            if required or name in _NON_EMPTY:
+            if required or name in NON_EMPTY_FIELDS:
                 errors[name] = "Must not be empty; leave the field out instead."
             continue
         values[name] = value
