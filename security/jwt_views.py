@@ -165,11 +165,17 @@ def jwt_reveal(request, app_id, kid):
     confirmed = reauth.recently_confirmed(request)
     form = PasswordForm(request.POST or None)
     revealed = None
+    retry_after = 0
     if request.method == "POST":
-        if not confirmed:
-            if form.is_valid() and reauth.check_password(request, form.cleaned_data["password"]):
+        if not confirmed and form.is_valid():
+            retry_after = reauth.attempt_wait(request.user)
+            if retry_after:
+                form.add_error(
+                    "password", f"Too many attempts. Try again in {retry_after} seconds."
+                )
+            elif reauth.check_password(request, form.cleaned_data["password"]):
                 confirmed = True
-            elif form.is_valid():
+            else:
                 form.add_error("password", "The password is not correct.")
         if confirmed:
             try:
@@ -189,9 +195,11 @@ def jwt_reveal(request, app_id, kid):
             "confirmed": confirmed,
             "revealed": revealed,
         },
-        status=400 if form.errors else 200,
+        status=429 if retry_after else 400 if form.errors else 200,
     )
     response["Cache-Control"] = "no-store"
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
     return response
 
 

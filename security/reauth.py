@@ -8,8 +8,19 @@ import time
 
 from django.contrib.auth import authenticate
 
+from . import ratelimit
+
 REAUTH_SECONDS = 5 * 60
 _SESSION_KEY = "verity_reauth_at"
+# Wrong or right, password attempts per user before a pause, shared by every reveal
+# (secrets and keys, console and API): no reveal form may become a password oracle.
+PASSWORD_ATTEMPTS = 10
+PASSWORD_WINDOW_SECONDS = 300
+
+
+def attempt_wait(user):
+    """Count one password attempt by ``user``: 0 if allowed, else seconds to wait."""
+    return ratelimit.hit("reveal-password", user.pk, PASSWORD_ATTEMPTS, PASSWORD_WINDOW_SECONDS)
 
 
 def check_password(request, password):

@@ -8,13 +8,9 @@ from django.views.decorators.http import require_POST
 from workspaces.access import workspace_for
 from workspaces.auth import client_ip
 
-from . import actions, ratelimit, reauth
+from . import actions, reauth
 from .cards import platform_label
 from .forms import ReauthForm
-
-# Wrong passwords per user before a pause: the reveal form must not become a password oracle.
-PASSWORD_ATTEMPTS = 10
-PASSWORD_WINDOW_SECONDS = 300
 
 
 def _render(request, template, context, status=200):
@@ -34,9 +30,7 @@ def reveal_secret(request, app_id, platform):
         form = ReauthForm(request.POST if "password" in request.POST else None)
         if not form.is_bound:
             return _render(request, "security/_reauth_form.html", {**context, "form": form})
-        retry_after = ratelimit.hit(
-            "reveal-password", request.user.pk, PASSWORD_ATTEMPTS, PASSWORD_WINDOW_SECONDS
-        )
+        retry_after = reauth.attempt_wait(request.user)
         if retry_after:
             form.is_valid()
             form.add_error("password", f"Too many attempts. Try again in {retry_after} seconds.")

@@ -5,7 +5,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, Throttled
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
@@ -157,7 +157,12 @@ def key_revoke(request, app_id, kid):
             403,
             404,
             409,
-            why={403: "wrong_password, or the role may not", 409: "key_revoked"},
+            429,
+            why={
+                403: "wrong_password, or the role may not",
+                409: "key_revoked",
+                429: "rate_limited: too many password attempts; see Retry-After",
+            },
         ),
     },
     summary="Reveal a messenger key (admin, developer; password each time)",
@@ -168,6 +173,9 @@ def key_reveal(request, app_id, kid):
     password = _body(request).get("password")
     if not isinstance(password, str) or not password:
         return _error(400, "password_required", "Send your password to reveal a key.")
+    retry_after = reauth.attempt_wait(request.user)
+    if retry_after:
+        raise Throttled(wait=retry_after)
     if not reauth.check_password(request, password):
         return _error(403, "wrong_password", "The password is not correct.")
     try:

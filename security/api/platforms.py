@@ -12,7 +12,7 @@ from workspaces.api.errors import Conflict, error_responses
 from workspaces.api.serializers import BodyRequiredSchema
 from workspaces.auth import client_ip
 
-from .. import actions, ratelimit, reauth
+from .. import actions, reauth
 from ..cards import platform_cards
 from ..confirmations import confirmation_needed
 from ..models import IdentitySecret, Platform, PlatformSettings, SecretState
@@ -24,9 +24,7 @@ from .serializers import (
     RevealResponseSerializer,
 )
 
-PASSWORD_ATTEMPTS = 10
 PLATFORM = OpenApiParameter("platform", str, OpenApiParameter.PATH, enum=Platform.values)
-PASSWORD_WINDOW_SECONDS = 300
 
 
 def _platform(platform):
@@ -124,9 +122,7 @@ def secret_reveal(request, app_id, platform):
     """The platform's current secret, after re-entering the password. Audited."""
     workspace = workspace_for(request.user, app_id, need="see_secrets")
     _platform(platform)
-    retry_after = ratelimit.hit(
-        "reveal-password", request.user.pk, PASSWORD_ATTEMPTS, PASSWORD_WINDOW_SECONDS
-    )
+    retry_after = reauth.attempt_wait(request.user)
     if retry_after:
         raise exceptions.Throttled(wait=retry_after)
     serializer = RevealRequestSerializer(data=request.data)

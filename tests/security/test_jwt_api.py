@@ -217,6 +217,28 @@ def test_reveal_needs_the_password_every_time(client, workspace, personas):
     assert AuditEvent.objects.filter(action="jwt_key.revealed").count() == 1
 
 
+def test_password_guessing_on_key_reveal_is_rate_limited(client, workspace, personas):
+    kid, key = current_key(workspace)
+    client = as_user(client, personas["developer"])
+    url = f"{base(workspace)}/jwt-keys/{kid}/reveal"
+    for _ in range(10):
+        assert post(client, url, {"password": "guess"}).status_code == 403
+    response = post(client, url, {"password": PASSWORD})
+    assert (response.status_code, response.json()["error"]) == (429, "rate_limited")
+    assert int(response["Retry-After"]) > 0
+    assert key not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="jwt_key.revealed").exists()
+
+
+def test_secret_and_key_reveals_share_one_password_budget(client, workspace, personas):
+    kid, _ = current_key(workspace)
+    client = as_user(client, personas["admin"])
+    for _ in range(10):
+        post(client, f"{base(workspace)}/platforms/web/secret/reveal", {"password": "guess"})
+    response = post(client, f"{base(workspace)}/jwt-keys/{kid}/reveal", {"password": PASSWORD})
+    assert response.status_code == 429
+
+
 def test_a_revoked_key_cannot_be_revealed(client, workspace, personas, in_grace):
     client = as_user(client, personas["admin"])
     post(client, f"{base(workspace)}/jwt-keys/{in_grace[0]}/revoke")

@@ -184,6 +184,18 @@ def test_a_wrong_password_reveals_nothing(client, workspace, personas):
     assert not AuditEvent.objects.filter(action="jwt_key.revealed").exists()
 
 
+def test_password_guessing_on_the_key_page_is_rate_limited(client, workspace, personas):
+    kid, key = current_key(workspace)
+    client = login(client, personas["admin"])
+    for _ in range(10):
+        client.post(url("jwt-reveal", workspace, kid=kid), {"password": "guess"})
+    response = client.post(url("jwt-reveal", workspace, kid=kid), {"password": PASSWORD})
+    html = response.content.decode()
+    assert response.status_code == 429 and "Too many attempts" in html and key not in html
+    assert int(response["Retry-After"]) > 0
+    assert not AuditEvent.objects.filter(action="jwt_key.revealed").exists()
+
+
 @pytest.mark.parametrize("role, status", [("viewer", 403), ("outsider", 404), ("support", 404)])
 def test_others_cannot_reveal_from_the_page(client, workspace, personas, role, status):
     kid, key = current_key(workspace)
