@@ -8,7 +8,7 @@ from security.actions import record_readiness
 from security.models import RotationRequest, RotationState
 from security.rotation import open_request
 from tests.browser.conftest import login
-from tests.factories import secret_of
+from tests.factories import PASSWORD, make_user, secret_of
 from tests.security.test_overview import READINESS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,3 +133,24 @@ def test_the_watch_does_report_a_violation(page, personas):
     page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color:red\">x</p>')")
     page.wait_for_function("window.__violations.length > 0")
     assert any("style-src" in v for v in watched.violations())
+
+
+def test_the_django_admin_runs_under_the_strict_policy(new_page, db):
+    """The admin (users and groups) uses its own scripts and styles: none is inline."""
+    superuser = make_user("csp-superuser", is_staff=True, is_superuser=True)
+    watched = Watched(new_page())
+    page = watched.page
+    watched.visit("/admin/login/", "input[name=username]")
+    page.fill("input[name=username]", superuser.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    watched.assert_clean("after the admin login")
+    watched.visit("/admin/", "#content-main")
+    watched.visit("/admin/auth/user/", "#result_list")
+    # The changelist's script runs: "select all" ticks every row.
+    page.check("#action-toggle")
+    assert page.is_checked(f"input.action-select[value='{superuser.pk}']")
+    watched.assert_clean("after select-all")
+    watched.visit(f"/admin/auth/user/{superuser.pk}/change/", "#user_form")
+    watched.visit("/admin/auth/group/add/", "#group_form")
