@@ -36,9 +36,9 @@ SERVERS = {
 }  # fmt: skip
 PRODUCTION_SERVER = "granian wsgi (2 workers)"
 WORKERS = 2  # of the production server, as above
-# One wrk thread drives 40k+ req/s of a bare handler here, far above what is measured, and
-# leaves the second core to the servers: with two threads, wrk's own scheduling against the
-# servers' on 2 cores doubled a bare handler's p99 (2.2 → 5.5 ms, BENCHMARKS.md).
+# One wrk thread drives the gateway as hard as two and leaves more of the second core to
+# the servers: with two, wrk's threads competing with granian's workers on 2 cores about
+# doubled the gateway's p99 (BENCHMARKS.md, "Latency"). --wrk-threads compares.
 WRK_THREADS = 1
 GATEWAY_APP = "config.wsgi:application"
 REFERENCE_APP = "bench.reference:application"
@@ -119,15 +119,15 @@ def check_answers(url, requests_file):
     return statuses
 
 
-def throughput(env, requests_file, seconds, rounds, connections, servers):
+def throughput(env, requests_file, seconds, rounds, connections, servers, threads=WRK_THREADS):
     """{server: {app: [result per round]}}, reference and gateway alternating."""
     results = {}
     for round_no in range(rounds):
         for name in servers:
             for label, app in (("reference", REFERENCE_APP), ("gateway", GATEWAY_APP)):
                 with Server(name, app, env) as server:
-                    run_wrk(server.url, requests_file, 2, connections)  # warm-up
-                    result = run_wrk(server.url, requests_file, seconds, connections)
+                    run_wrk(server.url, requests_file, 2, connections, threads)  # warm-up
+                    result = run_wrk(server.url, requests_file, seconds, connections, threads)
                 results.setdefault(name, {}).setdefault(label, []).append(result)
                 log(
                     f"round {round_no + 1}/{rounds} {name:28} {label:9} "

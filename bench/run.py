@@ -123,6 +123,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measure")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are shown")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=WRK_THREADS)
     parser.add_argument("--toggles", type=int, default=20)
     parser.add_argument(
         "--servers", default="all", help="'all', 'production', or names separated by ';'"
@@ -158,7 +159,7 @@ def main():
             "machine": machine(),
             "database": database,
             "redis": redis_desc,
-            "load": f"wrk -t{WRK_THREADS} -c{args.connections}, {args.seconds} s × "
+            "load": f"wrk -t{args.wrk_threads} -c{args.connections}, {args.seconds} s × "
             f"{args.rounds} rounds, medians; wrk and servers share the cores",
             "mix": ", ".join(f"{k} {v / REQUEST_MIX:.0%}" for k, v in sorted(expected.items()))
             + f", {WORKSPACES} workspaces",
@@ -168,7 +169,13 @@ def main():
             meta["profile"] = profile(requests_file)
         if "load" in only:
             load = throughput(
-                env, requests_file, args.seconds, args.rounds, args.connections, servers
+                env,
+                requests_file,
+                args.seconds,
+                args.rounds,
+                args.connections,
+                servers,
+                args.wrk_threads,
             )
         if "propagation" in only:
             prop = propagation(
