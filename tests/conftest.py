@@ -6,6 +6,13 @@ from tests.factories import make_user, make_workspace
 from tests.services import require
 
 
+@pytest.fixture(autouse=True)
+def _node_id_for_schemathesis(request):
+    # schemathesis 4.32 (the fuzz tests) reads Node._nodeid, which pytest 9.2 no longer has.
+    if not hasattr(request.node, "_nodeid"):
+        request.node._nodeid = request.node.nodeid
+
+
 @pytest.fixture
 def redis_client():
     """A client on the test Redis database, emptied before and after the test."""

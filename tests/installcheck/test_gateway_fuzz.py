@@ -113,13 +113,6 @@ def reached(request):
         assert not missing, f"{label}: the fuzzer never got {sorted(missing)}; saw {seen}"
 
 
-@pytest.fixture(autouse=True)
-def _node_id_for_schemathesis(request):
-    # schemathesis 4.32 reads Node._nodeid, which pytest 9.2 no longer has.
-    if not hasattr(request.node, "_nodeid"):
-        request.node._nodeid = request.node.nodeid
-
-
 def make_checks(seeded):
     def no_server_error(ctx, response, case):
         assert response.status_code < 500, (

@@ -491,13 +491,6 @@ viewer_reads_reach = _reach_fixture("viewer_of_bravo", "viewer_schema", None)
 viewer_writes_reach = _reach_fixture("viewer_of_bravo", "viewer_schema", VIEWER_WRITES_THAT_SUCCEED)
 
 
-@pytest.fixture(autouse=True)
-def _node_id_for_schemathesis(request):
-    # schemathesis 4.32 reads Node._nodeid, which pytest 9.2 no longer has.
-    if not hasattr(request.node, "_nodeid"):
-        request.node._nodeid = request.node.nodeid
-
-
 @pytest.fixture
 def admin_schema(live_server, world):
     return load_schema(live_server, world, world.identities["admin_of_alpha"])
