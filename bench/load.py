@@ -207,7 +207,7 @@ class Prober:
 
 def propagation(env, requests_file, workspaces, toggles, server_name, workers):
     """Seconds from the committed toggle until every worker answers accordingly."""
-    from security.actions import set_enforcement
+    from security.actions.platforms import set_enforcement
 
     rng = random.Random(11)
     ws = next(w for w in workspaces if not w["enforced"])

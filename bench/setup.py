@@ -127,7 +127,8 @@ def migrate():
 def seed_workspaces():
     """WORKSPACES workspaces, two trusted domains each, web enforced on the even ones."""
     from installcheck.redis import client
-    from security.actions import create_workspace, set_enforcement
+    from security.actions.platforms import set_enforcement
+    from security.actions.secrets import create_workspace
     from security.models import IdentitySecret, MessengerKey, SecretState
     from workspaces.actions import add_trusted_domain
 

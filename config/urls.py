@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from installcheck.ping import ping
 from workspaces.api.errors import no_such_route
 
+# Each app has one console URL module and one API URL module, each with its namespace
+# (``security:overview``, ``security-api:platform-list``, ...).
 urlpatterns = [
     path("messenger/v1/ping", ping, name="messenger-ping"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -16,17 +18,11 @@ urlpatterns = [
     ),
     path("api/v1/", include("workspaces.api.urls")),
     path("api/v1/", include("security.api.urls")),
-    path("api/v1/", include("security.api.checker_urls")),
-    path("api/v1/", include("security.api.jwt_urls")),
-    path("api/v1/", include("security.api.support_urls")),
     path("api/v1/", include("installcheck.api.urls")),
     re_path(r"^api/", no_such_route),
     path("admin/", admin.site.urls),
     path("", include("workspaces.urls")),
     path("", include("security.urls")),
-    path("", include("security.checker_urls")),
-    path("", include("security.jwt_urls")),
-    path("", include("security.support_urls")),
     path("", include("installcheck.urls")),
 ]
 

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from security.gateway import PLATFORMS
+from security.models import IdentitySecret, MessengerKey
+from security.vocabulary import HMAC, PLATFORMS, VERIFIED, parse_reference
 from workspaces.models import Workspace
 
 from .counting import COUNT, parse_field
@@ -162,11 +163,9 @@ def _upsert_daily(rows):
 
 def _touch_proofs(counts, seen):
     """Move IdentitySecret/MessengerKey.last_used_at forward from verified counts."""
-    from security.models import IdentitySecret, MessengerKey
-
     latest = {}
     for key in counts:
-        if key.outcome != "verified" or not key.proof:
+        if key.outcome != VERIFIED or not key.proof:
             continue
         ts = seen.get((key.workspace_id, key.platform, key.installation))
         if ts:
@@ -174,18 +173,15 @@ def _touch_proofs(counts, seen):
             latest[ref] = max(latest.get(ref, 0), ts)
     for (ws, proof), ts in latest.items():
         when = _when(ts)
-        kind, _, rest = proof.partition(":")
-        if kind == "hmac":
-            platform, _, version = rest.partition(":v")
-            if not version.isdigit():
-                continue
-            rows = IdentitySecret.objects.filter(
-                workspace_id=ws, platform=platform, version=version
-            )
-        elif kind == "jwt":
-            rows = MessengerKey.objects.filter(workspace_id=ws, kid=rest)
-        else:
+        parsed = parse_reference(proof)
+        if parsed is None:
             continue
+        if parsed.method == HMAC:
+            rows = IdentitySecret.objects.filter(
+                workspace_id=ws, platform=parsed.platform, version=parsed.version
+            )
+        else:
+            rows = MessengerKey.objects.filter(workspace_id=ws, kid=parsed.kid)
         # Statistics, not a setting: a conditional update, no audit event.
         rows.filter(last_used_at__isnull=True).update(last_used_at=when)
         rows.filter(last_used_at__lt=when).update(last_used_at=when)

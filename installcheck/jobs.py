@@ -1,27 +1,21 @@
-"""The installation-check job: starting it, and its visible state machine."""
+"""The installation-check job: its visible state machine and the runner the task calls.
+
+Starting a job is an action (installcheck.actions.start_check); the Celery task
+(installcheck.tasks.check_installation) only calls ``run_check`` with the job's id.
+"""
 
 import contextlib
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 
+from . import fold as folding
 from .models import JOB_TRANSITIONS, Job, JobState
+from .recompute import recompute_workspace
 
 log = logging.getLogger("verity.jobs")
 
 CHECK_INSTALLATION = "check_installation"
-# Publishing gives up after about this long when the broker is down.
-PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
-
-
-class QueueUnavailable(Exception):
-    """The job queue (broker) did not accept the job."""
-
-    message = (
-        "The job queue is unavailable, so the check could not start. The gateway keeps "
-        "working; retry in a minute, and tell your operator if this persists."
-    )
 
 
 class LostRace(Exception):
@@ -57,27 +51,40 @@ def set_progress(job_id, percent):
     )
 
 
-def start_check(workspace, *, actor):
-    """Queue an installation check of ``workspace``; raises QueueUnavailable (the job is
-    then stored as failed, so the attempt stays visible)."""
-    from .tasks import check_installation
-
-    with transaction.atomic():
-        job = Job.objects.create(
-            kind=CHECK_INSTALLATION,
-            workspace=workspace,
-            created_by=actor if actor is not None and actor.is_authenticated else None,
-        )
-    # Published after the commit so the worker always finds the row.
+def run_check(job_id):
+    """Fold the latest counts and recompute every installation status of the job's
+    workspace, storing progress, timing, the result or the error on the Job row. Safe to
+    run twice: a job that is no longer queued is left alone."""
     try:
-        check_installation.apply_async((job.pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
-    except Exception as exc:  # kombu raises several types for an unreachable broker
-        log.error("cannot queue job %s: %s", job.pk, type(exc).__name__)
+        transition(job_id, JobState.RUNNING, started_at=timezone.now(), progress=0)
+    except LostRace:
+        log.info("job %s already finished; nothing to do", job_id)
+        return
+    job = Job.objects.get(pk=job_id)
+    try:
+        folded = folding.fold()
+        set_progress(job_id, 20)
+        statuses = recompute_workspace(
+            job.workspace_id, on_progress=lambda share: set_progress(job_id, 20 + 79 * share)
+        )
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
         transition(
-            job.pk,
+            job_id,
             JobState.FAILED,
             finished_at=timezone.now(),
-            error=QueueUnavailable.message,
+            error=f"{type(exc).__name__}: the check could not finish. Retry it; if it fails "
+            "again, tell your operator.",
         )
-        raise QueueUnavailable() from exc
-    return job
+        return
+    transition(
+        job_id,
+        JobState.SUCCEEDED,
+        finished_at=timezone.now(),
+        progress=100,
+        result={
+            "installations": sum(statuses.values()),
+            "by_status": statuses,
+            "folded": folded.as_dict(),
+        },
+    )

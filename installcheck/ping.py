@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from security import gateway
-from security.checker import gateway_diagnosis
 from security.crypto import SecretUnreadable
+from security.gateway_diagnosis import gateway_diagnosis
 from security.snapshots import snapshots
 from workspaces.domains import origin_host
 

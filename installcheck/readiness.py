@@ -17,15 +17,11 @@ contract; ``{}`` means the platform has had no traffic yet:
 
 from collections import defaultdict
 
+from security.vocabulary import HMAC, JWT, VERIFIED, method_of
+
 from .status import WINDOW_DAYS, Tally
 
 LIST_LIMIT = 20
-
-
-def method_of(proof):
-    """``hmac`` for ``hmac:web:v1``, ``jwt`` for ``jwt:<kid>``, else None."""
-    prefix = proof.split(":", 1)[0] if proof else ""
-    return prefix if prefix in ("hmac", "jwt") else None
 
 
 def _share(verified, identified):
@@ -42,7 +38,7 @@ def summarize(rows, now, last_used=None):
     overall = Tally()
     by_installation = defaultdict(Tally)
     by_version = defaultdict(Tally)
-    by_method = {"hmac": 0, "jwt": 0}
+    by_method = {HMAC: 0, JWT: 0}
     proofs = defaultdict(int)
     any_rows = False
     for row in rows:
@@ -51,7 +47,7 @@ def summarize(rows, now, last_used=None):
         overall.add(row["outcome"], row["code"], count)
         by_installation[row["installation"]].add(row["outcome"], row["code"], count)
         by_version[row["app_version"]].add(row["outcome"], row["code"], count)
-        if row["outcome"] == "verified" and row["proof"]:
+        if row["outcome"] == VERIFIED and row["proof"]:
             method = method_of(row["proof"])
             if method:
                 by_method[method] += count

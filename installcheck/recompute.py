@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from security.actions import record_readiness
+from security.actions.platforms import record_readiness
 from security.models import IdentitySecret, MessengerKey, Platform
 
 from . import readiness

@@ -8,11 +8,10 @@ inactive: nothing at all in the window.
 from collections import Counter
 from dataclasses import dataclass, field
 
+from security.gateway import MISSING_USER_HASH
+from security.vocabulary import IDENTIFIED_OUTCOMES, VERIFIED, VISITOR
+
 WINDOW_DAYS = 7
-IDENTIFIED_OUTCOMES = ("verified", "unverified", "rejected")
-VERIFIED = "verified"
-VISITOR = "visitor"
-MISSING_USER_HASH = "missing_user_hash"
 
 
 @dataclass
@@ -68,4 +67,4 @@ def status_of(tally):
         return "inactive", ""
     if tally.failed > 0 or tally.other > 0:
         return "warning", tally.top_reason
-    return "verified", ""
+    return VERIFIED, ""

@@ -8,9 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import fold as folding
-from .jobs import LostRace, give_up, set_progress, transition
-from .models import DailyCount, FoldBatch, JobState, VerificationFailure
-from .recompute import recompute_workspace
+from .jobs import give_up, run_check
+from .models import DailyCount, FoldBatch, VerificationFailure
 
 log = logging.getLogger("verity.tasks")
 
@@ -31,43 +30,8 @@ def fold_counts():
     on_give_up=staticmethod(give_up),
 )
 def check_installation(job_id):
-    """Fold the latest counts and recompute every installation status of the job's
-    workspace, storing progress, timing, the result or the error on the Job row."""
-    from .models import Job
-
-    try:
-        transition(job_id, JobState.RUNNING, started_at=timezone.now(), progress=0)
-    except LostRace:
-        log.info("job %s already finished; nothing to do", job_id)
-        return
-    job = Job.objects.get(pk=job_id)
-    try:
-        folded = folding.fold()
-        set_progress(job_id, 20)
-        statuses = recompute_workspace(
-            job.workspace_id, on_progress=lambda share: set_progress(job_id, 20 + 79 * share)
-        )
-    except Exception as exc:
-        log.exception("job %s failed", job_id)
-        transition(
-            job_id,
-            JobState.FAILED,
-            finished_at=timezone.now(),
-            error=f"{type(exc).__name__}: the check could not finish. Retry it; if it fails "
-            "again, tell your operator.",
-        )
-        return
-    transition(
-        job_id,
-        JobState.SUCCEEDED,
-        finished_at=timezone.now(),
-        progress=100,
-        result={
-            "installations": sum(statuses.values()),
-            "by_status": statuses,
-            "folded": folded.as_dict(),
-        },
-    )
+    """Run the installation check of one job (installcheck.jobs.run_check)."""
+    run_check(job_id)
 
 
 @shared_task(name="installcheck.prune", ignore_result=True)

@@ -1,15 +1,14 @@
 from django.urls import path
 
+import workspaces.converters  # noqa: F401  (registers the app_id converter)
+
 from . import views
 
+app_name = "installcheck"
+
 urlpatterns = [
-    path("w/<str:app_id>/installation/", views.installations, name="installations"),
-    path("w/<str:app_id>/installation/table/", views.domain_rows, name="installation-table"),
-    path("w/<str:app_id>/installation/log/", views.log_rows, name="verification-log"),
-    path("w/<str:app_id>/installation/check/", views.check, name="installation-check"),
-    path(
-        "w/<str:app_id>/installation/readiness/<str:platform>/",
-        views.readiness_partial,
-        name="readiness-partial",
-    ),
+    path("w/<app_id:app_id>/installation/", views.installations, name="installations"),
+    path("w/<app_id:app_id>/installation/table/", views.domain_rows, name="table"),
+    path("w/<app_id:app_id>/installation/log/", views.log_rows, name="log"),
+    path("w/<app_id:app_id>/installation/check/", views.check, name="check"),
 ]

@@ -2,33 +2,27 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from security.models import Platform, PlatformSettings
-from workspaces.access import workspace_for
+from security.display import readiness_cards
+from security.vocabulary import PLATFORM_CHOICES
+from workspaces.access import can, workspace_for
+from workspaces.refusals import Refused
 
 from . import queries
-from .jobs import QueueUnavailable, start_check
+from .actions import start_check
 from .models import Job
 
 TABLE_PAGE_SIZE = 25
 LOG_PAGE_SIZE = 25
-# Running the check: admins and developers (viewers read the results).
-CHECK_ROLES = {"admin", "developer"}
 
 
 def _is_htmx(request):
     return request.headers.get("HX-Request") == "true"
-
-
-def may_check(workspace):
-    return workspace.role in CHECK_ROLES
 
 
 COLUMNS = (
@@ -78,7 +72,7 @@ def _table_context(request, workspace):
         "filters": params,
         "filter_error": error,
         "statuses": queries.STATUSES,
-        "platforms": Platform.choices,
+        "platforms": PLATFORM_CHOICES,
         "sorts": queries.SORTS,
         "has_any": page.paginator.count > 0 or any(params.values()),
     }
@@ -97,22 +91,6 @@ def _log_context(request, workspace):
     }
 
 
-def _card(platform, readiness):
-    readiness = readiness or {}
-    failed = readiness.get("identified", 0) - readiness.get("verified", 0)
-    return {
-        "platform": platform,
-        "label": dict(Platform.choices)[platform],
-        "r": readiness,
-        "failed": failed,
-    }
-
-
-def _readiness_cards(workspace):
-    rows = PlatformSettings.objects.filter(workspace=workspace).order_by("platform")
-    return [_card(row.platform, row.readiness) for row in rows]
-
-
 @login_required
 @require_GET
 def installations(request, app_id):
@@ -128,9 +106,9 @@ def installations(request, app_id):
         "installcheck/installations.html",
         {
             "workspace": workspace,
-            "may_check": may_check(workspace),
+            "may_check": can(workspace.role, "run_check"),
             "job": job,
-            "readiness": _readiness_cards(workspace),
+            "readiness": readiness_cards(workspace),
             **_table_context(request, workspace),
             **_log_context(request, workspace),
         },
@@ -159,33 +137,19 @@ def log_rows(request, app_id):
 @require_POST
 def check(request, app_id):
     """Start an installation check (admins and developers)."""
-    workspace = workspace_for(request.user, app_id, "view")
-    if not may_check(workspace):
-        raise PermissionDenied("Only admins and developers can run the installation check.")
-    url = reverse("installations", kwargs={"app_id": app_id})
+    workspace = workspace_for(request.user, app_id, "run_check")
+    url = reverse("installcheck:installations", kwargs={"app_id": app_id})
     try:
         job = start_check(workspace, actor=request.user)
-    except QueueUnavailable as exc:
+    except Refused as refusal:
         if _is_htmx(request):
             return render(
                 request,
                 "installcheck/_job.html",
-                {"workspace": workspace, "queue_error": exc.message},
+                {"workspace": workspace, "queue_error": refusal.message},
             )
-        messages.error(request, exc.message)
+        messages.error(request, refusal.message)
         return redirect(url)
     if _is_htmx(request):
         return render(request, "installcheck/_job.html", {"workspace": workspace, "job": job})
     return redirect(f"{url}?job={job.pk}")
-
-
-@login_required
-@require_GET
-def readiness_partial(request, app_id, platform):
-    """htmx: one platform's readiness (loaded by the security overview)."""
-    workspace = workspace_for(request.user, app_id, "view")
-    if platform not in Platform.values:
-        raise Http404("No such platform.")
-    row = PlatformSettings.objects.filter(workspace=workspace, platform=platform).first()
-    card = _card(platform, row.readiness if row else {})
-    return render(request, "installcheck/_readiness.html", {"workspace": workspace, "card": card})

@@ -5,14 +5,24 @@ prepending a new key, re-encrypting (``rotate_master_key``), then dropping the o
 """
 
 import functools
+import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from workspaces.refusals import ServiceFault
 
-class SecretUnreadable(Exception):
-    """A stored secret that none of the configured master keys can decrypt."""
+
+class SecretUnreadable(ServiceFault):
+    """A stored secret that none of the configured master keys can decrypt (a wrong
+    master key, or a ciphertext changed in the database): both doors answer 503."""
+
+    code = "secret_unreadable"
+    user_message = (
+        "A stored secret of this workspace cannot be decrypted with the configured master "
+        "keys. Nothing was changed or shown. Tell your operator: retrying will not help."
+    )
 
 
 @functools.cache
@@ -58,3 +68,20 @@ def reencrypt(ciphertext):
 def mask(secret):
     """Show only the last four characters: ``••••3f9a``."""
     return "••••" + secret[-4:]
+
+
+# ---- new key material ---------------------------------------------------------------------
+
+
+def new_identity_secret():
+    """256 random bits as 64 hex characters."""
+    return secrets.token_hex(32)
+
+
+def new_messenger_key():
+    """256 random bits, url-safe base64 (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def new_kid():
+    return "mk_" + secrets.token_hex(4)

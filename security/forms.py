@@ -1,4 +1,25 @@
+"""The console's forms. Each rule a form shares with the API is a validator from
+``validators.py`` (or a limit from ``gateway.py``), never a second copy."""
+
 from django import forms
+from django.core.exceptions import ValidationError
+
+from .actions.jwt_keys import END_NOW, KEEP
+from .gateway import MAX_BODY_BYTES, MAX_IDENTIFIER_LENGTH, MAX_USER_HASH_LENGTH
+from .models import RotationMode, RotationReason
+from .reauth import MAX_PASSWORD_LENGTH, REAUTH_SECONDS
+from .validators import (
+    DEFAULT_GRACE_HOURS,
+    MAX_GRACE_HOURS,
+    MAX_OVERLAP_HOURS,
+    MAX_TICKET_LENGTH,
+    MIN_OVERLAP_HOURS,
+    validate_grace_hours,
+    validate_overlap_hours,
+    validate_rotation_request,
+    validate_ticket,
+)
+from .vocabulary import PLATFORM_CHOICES
 
 FLAG_CHOICES = [("enforced", "Enforcement"), ("hmac_allowed", "HMAC allowed")]
 
@@ -14,10 +35,116 @@ class PlatformChangeForm(forms.Form):
 
 
 class ReauthForm(forms.Form):
+    """The password before a reveal (secrets and keys alike)."""
+
     password = forms.CharField(
         label="Your password",
         strip=False,
-        max_length=4096,
+        max_length=MAX_PASSWORD_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-        help_text="Revealing a secret needs a fresh confirmation; it lasts 5 minutes.",
+        help_text=f"Revealing needs a fresh confirmation; it lasts {REAUTH_SECONDS // 60} minutes.",
     )
+
+
+class RotateForm(forms.Form):
+    grace_hours = forms.IntegerField(
+        label="Grace period (hours)",
+        initial=DEFAULT_GRACE_HOURS,
+        validators=[validate_grace_hours],
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_GRACE_HOURS}),
+        help_text=f"How long the current key keeps verifying after rotation: 0 to "
+        f"{MAX_GRACE_HOURS} hours. 0 stops it at once.",
+    )
+    older_key = forms.ChoiceField(
+        label="Older key still in its grace period",
+        required=False,
+        choices=[
+            ("", "Choose what happens to it"),
+            (END_NOW, "End its grace now (tokens signed with it stop at once)"),
+            (KEEP, "Keep its current deadline"),
+        ],
+    )
+
+    def __init__(self, *args, older_in_grace=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if not older_in_grace:
+            del self.fields["older_key"]
+
+    def clean_older_key(self):
+        # "" is "not answered": the action refuses with the keys in grace (older_key_in_grace).
+        return self.cleaned_data.get("older_key") or None
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="Messenger JWT",
+        max_length=MAX_BODY_BYTES,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off"}),
+        help_text="Paste a user_jwt. It is checked here and not stored.",
+    )
+
+
+class HashCheckForm(forms.Form):
+    platform = forms.ChoiceField(choices=PLATFORM_CHOICES, initial="web")
+    # strip=False: whitespace around values is one of the mistakes the checker diagnoses.
+    user_id = forms.CharField(
+        label="user_id",
+        required=False,
+        strip=False,
+        max_length=MAX_IDENTIFIER_LENGTH,
+        help_text="Exactly as your page sends it. When present, the user_id is what is hashed.",
+    )
+    email = forms.CharField(
+        label="email",
+        required=False,
+        strip=False,
+        max_length=MAX_IDENTIFIER_LENGTH,
+        help_text="Used only when no user_id is sent.",
+    )
+    user_hash = forms.CharField(
+        label="user_hash (optional)",
+        required=False,
+        strip=False,
+        max_length=MAX_USER_HASH_LENGTH,
+        help_text="The hash your server made, to find out whether and why it is wrong.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        for name in ("user_id", "email", "user_hash"):
+            if data.get(name) == "":
+                data[name] = None
+        if (
+            not self.errors
+            and data.get("user_id") is None
+            and data.get("email") is None
+            and data.get("user_hash") is None
+        ):
+            self.add_error("user_id", "Enter a user_id or an email (or a hash to diagnose).")
+        return data
+
+
+class OpenRotationForm(forms.Form):
+    platform = forms.ChoiceField(choices=PLATFORM_CHOICES)
+    mode = forms.ChoiceField(choices=RotationMode.choices, widget=forms.RadioSelect)
+    reason = forms.ChoiceField(choices=RotationReason.choices)
+    ticket = forms.CharField(
+        max_length=MAX_TICKET_LENGTH,
+        validators=[validate_ticket],
+        help_text="Your support ticket reference.",
+    )
+    overlap_hours = forms.IntegerField(
+        required=False,
+        validators=[validate_overlap_hours],
+        widget=forms.NumberInput(attrs={"min": MIN_OVERLAP_HOURS, "max": MAX_OVERLAP_HOURS}),
+        help_text=f"Overlap mode: how long the old secret keeps working "
+        f"({MIN_OVERLAP_HOURS} to {MAX_OVERLAP_HOURS} hours).",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            validate_rotation_request(cleaned.get("mode"), cleaned.get("overlap_hours"))
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned

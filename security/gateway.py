@@ -13,10 +13,11 @@ from datetime import datetime
 from workspaces.domains import host_matches
 
 from . import hashing, tokens
+from .vocabulary import PLATFORMS, REJECTED, UNVERIFIED, VERIFIED, VISITOR, jwt_reference
 
-PLATFORMS = ("web", "ios", "android")
 MAX_BODY_BYTES = 8 * 1024
 MAX_IDENTIFIER_LENGTH = 255
+MAX_USER_HASH_LENGTH = 256
 
 # field -> (maximum length, required)
 PING_FIELDS = {
@@ -24,18 +25,13 @@ PING_FIELDS = {
     "platform": (16, True),
     "user_id": (MAX_IDENTIFIER_LENGTH, False),
     "email": (MAX_IDENTIFIER_LENGTH, False),
-    "user_hash": (256, False),
+    "user_hash": (MAX_USER_HASH_LENGTH, False),
     "user_jwt": (MAX_BODY_BYTES, False),
     "app_bundle": (MAX_IDENTIFIER_LENGTH, False),
     "app_version": (64, False),
 }
 # Optional fields where an empty string is a client bug worth a 400, not "absent".
 NON_EMPTY_FIELDS = {"user_id", "email", "user_hash", "user_jwt"}
-
-VISITOR = "visitor"
-VERIFIED = "verified"
-UNVERIFIED = "unverified"
-REJECTED = "rejected"
 
 MISSING_USER_HASH = "missing_user_hash"
 INVALID_USER_HASH = "invalid_user_hash"
@@ -181,7 +177,7 @@ class WorkspaceConfig:
     jwt_keys: tuple[tokens.KeyCandidate, ...] = ()
     trusted_domains: tuple[str, ...] = ()
     version: int = 0
-    # Called only to diagnose an invalid_user_hash (security.checker.gateway_diagnosis):
+    # Called only to diagnose an invalid_user_hash (security.gateway_diagnosis):
     # returns the retired and twin secrets, loaded once per snapshot on first failure, so
     # the success path never pays for them.
     diagnosis_extras: Callable[[], object] | None = field(default=None, compare=False, repr=False)
@@ -268,7 +264,7 @@ def decide(ping, config, origin_host, now):
         shown = result.claims["user_id"] if result.ok else identifier
         if result.ok:
             return Decision(
-                200, VERIFIED, proof=f"jwt:{result.kid}", method="jwt", identifier=shown
+                200, VERIFIED, proof=jwt_reference(result.kid), method="jwt", identifier=shown
             )
         return _failure(result.code, platform, shown, "jwt")
 

@@ -4,13 +4,14 @@ from django.utils import timezone
 
 from workspaces.models import Workspace
 
-from . import crypto
+from . import crypto, vocabulary
+from .vocabulary import hmac_reference, jwt_reference
 
 
 class Platform(models.TextChoices):
-    WEB = "web", "Web"
-    IOS = "ios", "iOS"
-    ANDROID = "android", "Android"
+    WEB = vocabulary.WEB, vocabulary.PLATFORM_LABELS[vocabulary.WEB]
+    IOS = vocabulary.IOS, vocabulary.PLATFORM_LABELS[vocabulary.IOS]
+    ANDROID = vocabulary.ANDROID, vocabulary.PLATFORM_LABELS[vocabulary.ANDROID]
 
 
 class PlatformSettings(models.Model):
@@ -78,7 +79,7 @@ class IdentitySecret(models.Model):
     @property
     def reference(self):
         """How counts and logs name this secret: ``hmac:web:v2``."""
-        return f"hmac:{self.platform}:v{self.version}"
+        return hmac_reference(self.platform, self.version)
 
     def plaintext(self):
         return crypto.decrypt(self.ciphertext)
@@ -116,7 +117,7 @@ class MessengerKey(models.Model):
 
     @property
     def reference(self):
-        return f"jwt:{self.kid}"
+        return jwt_reference(self.kid)
 
     def state(self, now=None):
         now = now or timezone.now()
@@ -133,12 +134,12 @@ class MessengerKey(models.Model):
 
 
 class RotationState(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    READY = "ready", "Ready to rotate"
-    ROTATED = "rotated", "Rotated"
-    SECRET_VIEWED = "secret_viewed", "New secret viewed"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    REQUESTED = vocabulary.REQUESTED, "Requested"
+    READY = vocabulary.READY, "Ready to rotate"
+    ROTATED = vocabulary.ROTATED, "Rotated"
+    SECRET_VIEWED = vocabulary.SECRET_VIEWED, "New secret viewed"
+    COMPLETED = vocabulary.COMPLETED, "Completed"
+    CANCELLED = vocabulary.CANCELLED, "Cancelled"
 
 
 class RotationMode(models.TextChoices):
@@ -152,14 +153,6 @@ class RotationReason(models.TextChoices):
     ROUTINE = "routine", "Routine rotation"
     SUSPECTED_LEAK = "suspected_leak", "Suspected leak"
     STAFF_DEPARTURE = "staff_departure", "Staff departure"
-
-
-OPEN_ROTATION_STATES = (
-    RotationState.REQUESTED,
-    RotationState.READY,
-    RotationState.ROTATED,
-    RotationState.SECRET_VIEWED,
-)
 
 
 class RotationRequest(models.Model):
@@ -188,7 +181,7 @@ class RotationRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["workspace", "platform"],
-                condition=models.Q(state__in=["requested", "ready", "rotated", "secret_viewed"]),
+                condition=models.Q(state__in=list(vocabulary.OPEN_ROTATION_STATES)),
                 name="one_open_rotation",
             ),
         ]
@@ -198,7 +191,7 @@ class RotationRequest(models.Model):
 
     @property
     def is_open(self):
-        return self.state in OPEN_ROTATION_STATES
+        return self.state in vocabulary.OPEN_ROTATION_STATES
 
 
 class RotationStep(models.Model):

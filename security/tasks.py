@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from . import rotation
+from .actions import secret_rotation
 
 
 @shared_task(name="security.expire_overlaps", acks_late=True)
 def expire_overlaps():
     """Complete overlap rotations whose deadline passed; returns how many."""
-    return rotation.expire_overlaps()
+    return secret_rotation.expire_overlaps()

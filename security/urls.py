@@ -1,17 +1,39 @@
 from django.urls import path
 
-from . import views_overview, views_reveal
+import workspaces.converters  # noqa: F401  (registers the app_id converter)
+
+from . import converters  # noqa: F401  (registers the platform converter)
+from .views import jwt_keys, overview, reveal, support, tools
+
+app_name = "security"
 
 urlpatterns = [
-    path("w/<slug:app_id>/security/", views_overview.overview, name="overview"),
+    path("w/<app_id:app_id>/security/", overview.overview, name="overview"),
     path(
-        "w/<slug:app_id>/security/<slug:platform>/change",
-        views_overview.change_platform,
+        "w/<app_id:app_id>/security/<platform:platform>/change",
+        overview.change,
         name="platform-change",
     ),
     path(
-        "w/<slug:app_id>/security/<slug:platform>/reveal",
-        views_reveal.reveal_secret,
+        "w/<app_id:app_id>/security/<platform:platform>/reveal",
+        reveal.secret,
         name="secret-reveal",
     ),
+    path("w/<app_id:app_id>/hash-checker/", tools.hash_checker, name="hash-checker"),
+    path("w/<app_id:app_id>/snippets/", tools.snippet_list, name="snippets"),
+    path("w/<app_id:app_id>/jwt/", jwt_keys.keys, name="jwt-keys"),
+    path("w/<app_id:app_id>/jwt/rotate", jwt_keys.rotate, name="jwt-rotate"),
+    path("w/<app_id:app_id>/jwt/debugger/", tools.jwt_debugger, name="jwt-debugger"),
+    path("w/<app_id:app_id>/jwt/<str:kid>/revoke", jwt_keys.revoke, name="jwt-revoke"),
+    path("w/<app_id:app_id>/jwt/<str:kid>/reveal", reveal.key, name="jwt-reveal"),
+    path(
+        "w/<app_id:app_id>/rotations/<int:pk>/finish",
+        support.finish_overlap,
+        name="rotation-finish",
+    ),
+    path("support/", support.home, name="support-home"),
+    path("support/w/<app_id:app_id>/", support.workspace, name="support-workspace"),
+    path("support/rotations/<int:pk>/", support.rotation, name="support-rotation"),
+    path("support/rotations/<int:pk>/rotate", support.rotate, name="support-rotate"),
+    path("support/rotations/<int:pk>/cancel", support.cancel, name="support-cancel"),
 ]

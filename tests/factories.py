@@ -26,7 +26,7 @@ def make_user(username=None, **kwargs):
 
 
 def make_workspace(name=None, **kwargs):
-    from security.actions import create_workspace
+    from security.actions.secrets import create_workspace
 
     return create_workspace(name or f"Workspace {next(_names)}", **kwargs)
 

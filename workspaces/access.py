@@ -11,8 +11,11 @@ CAPABILITIES = {
     "view": {Role.ADMIN, Role.DEVELOPER, Role.VIEWER},
     "check": {Role.ADMIN, Role.DEVELOPER, Role.VIEWER},
     "see_secrets": {Role.ADMIN, Role.DEVELOPER},
+    # Starting the installation check (viewers read its results).
+    "run_check": {Role.ADMIN, Role.DEVELOPER},
     "admin": {Role.ADMIN},
 }
+SUPPORT_ONLY = "This is for vendor support staff only."
 
 
 def is_support(user):
@@ -45,3 +48,9 @@ def workspace_for(user, app_id, need="view"):
 
 def can(role, need):
     return role in CAPABILITIES[need]
+
+
+def require_support(user):
+    """Vendor support staff, or PermissionDenied: the one check of every support route."""
+    if not is_support(user):
+        raise PermissionDenied(SUPPORT_ONLY)

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import F
 
-from .domains import normalize_pattern
+from .domains import InvalidDomain, normalize_pattern
 from .models import (
     SUPPORT_GROUP,
     AuditEvent,
@@ -15,6 +15,7 @@ from .models import (
     TrustedDomain,
     Workspace,
 )
+from .refusals import Refused
 
 
 def record_audit(
@@ -94,10 +95,19 @@ def grant_support(user, *, actor=None):
 
 @transaction.atomic
 def add_trusted_domain(workspace, value, *, actor, ip=None):
-    """Add a normalised domain; raises InvalidDomain or ValueError (duplicate)."""
-    domain = normalize_pattern(value)
+    """Add a normalised domain; refuses a value that is not a host name (400) or one
+    already on the list (409)."""
+    try:
+        domain = normalize_pattern(value)
+    except InvalidDomain as exc:
+        raise Refused("invalid_domain", str(exc), status=400, field="domain") from None
+    # The lock serialises two admins adding the same domain (the unique constraint would
+    # otherwise turn the loser into a database error).
+    Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
     if TrustedDomain.objects.filter(workspace=workspace, domain=domain).exists():
-        raise ValueError(f"{domain} is already on the list.")
+        raise Refused(
+            "duplicate_domain", f"{domain} is already on the list.", status=409, field="domain"
+        )
     before = list(workspace.trusted_domains.values_list("domain", flat=True))
     entry = TrustedDomain.objects.create(workspace=workspace, domain=domain, created_by=actor)
     mark_config_changed(workspace)

@@ -8,6 +8,8 @@ import re
 from urllib.parse import urlsplit
 
 MAX_HOST_LENGTH = 253
+# What a trusted-domain entry may be as typed (before normalising): "*." and a host.
+MAX_PATTERN_LENGTH = 300
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _IDNA_DEVIATIONS = ("\u00df", "\u03c2", "\u200c", "\u200d")
 

@@ -1,25 +1,15 @@
 from django import forms
 
-from .domains import InvalidDomain, normalize_pattern
+from .domains import MAX_PATTERN_LENGTH
 
 
 class TrustedDomainForm(forms.Form):
+    """The value as typed: the action (add_trusted_domain) normalises and judges it, so
+    the console and the API refuse alike."""
+
     domain = forms.CharField(
         label="Domain",
-        max_length=300,
+        max_length=MAX_PATTERN_LENGTH,
         help_text="A host name such as app.example.com, or *.example.com for its subdomains.",
         widget=forms.TextInput(attrs={"placeholder": "app.example.com", "autocomplete": "off"}),
     )
-
-    def __init__(self, *args, workspace, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.workspace = workspace
-
-    def clean_domain(self):
-        try:
-            domain = normalize_pattern(self.cleaned_data["domain"])
-        except InvalidDomain as exc:
-            raise forms.ValidationError(str(exc)) from None
-        if self.workspace.trusted_domains.filter(domain=domain).exists():
-            raise forms.ValidationError(f"{domain} is already on the list.")
-        return domain

@@ -1,23 +1,16 @@
 from django.urls import path
 
+import workspaces.converters  # noqa: F401  (registers the app_id converter)
+
 from . import views
 
+app_name = "installcheck-api"
+
+W = "workspaces/<app_id:app_id>"
+
 urlpatterns = [
-    path(
-        "workspaces/<str:app_id>/installations/",
-        views.installation_list,
-        name="api-installation-list",
-    ),
-    path(
-        "workspaces/<str:app_id>/installations/check",
-        views.installation_check,
-        name="api-installation-check",
-    ),
-    path("jobs/<int:job_id>", views.job_detail, name="api-job-detail"),
-    path("jobs/<int:job_id>/", views.job_detail, name="api-job-detail-slash"),
-    path(
-        "workspaces/<str:app_id>/verification-log/",
-        views.verification_log,
-        name="api-verification-log",
-    ),
+    path(f"{W}/installations/", views.installation_list, name="installation-list"),
+    path(f"{W}/installations/check", views.installation_check, name="installation-check"),
+    path("jobs/<int:job_id>", views.job_detail, name="job-detail"),
+    path(f"{W}/verification-log/", views.verification_log, name="verification-log"),
 ]

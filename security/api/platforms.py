@@ -1,49 +1,47 @@
 """Platforms API: flags, readiness, and revealing a secret (SPEC §7)."""
 
 from django.db import transaction
-from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import exceptions
 from rest_framework.decorators import api_view, schema
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
-from workspaces.api.errors import Conflict, error_responses
+from workspaces.api.errors import error_responses
 from workspaces.api.serializers import BodyRequiredSchema
 from workspaces.auth import client_ip
 
-from .. import actions, reauth
-from ..cards import platform_cards
-from ..confirmations import confirmation_needed
-from ..models import IdentitySecret, Platform, PlatformSettings, SecretState
-from ..rotation import RotationConflict
+from ..actions.platforms import change_platform
+from ..actions.secrets import reveal_secret
+from ..display import platform_cards
+from ..reauth import Proof
+from ..vocabulary import PLATFORMS
 from .serializers import (
     PlatformPatchSerializer,
     PlatformSerializer,
+    RevealedSecretSerializer,
     RevealRequestSerializer,
-    RevealResponseSerializer,
+    platform_data,
 )
 
-PLATFORM = OpenApiParameter("platform", str, OpenApiParameter.PATH, enum=Platform.values)
+PLATFORM = OpenApiParameter("platform", str, OpenApiParameter.PATH, enum=list(PLATFORMS))
+REVEAL_ERRORS = error_responses(
+    400,
+    403,
+    404,
+    429,
+    503,
+    why={
+        403: "wrong_password, or the role may not",
+        429: "rate_limited: too many password attempts; see Retry-After",
+    },
+)
 
 
-def _platform(platform):
-    if platform not in Platform.values:
-        raise Http404("No such platform.")
-    return platform
-
-
-def _row(workspace, card):
-    settings = card["settings"]
-    return {
-        "platform": card["platform"],
-        "enforced": settings.enforced,
-        "hmac_allowed": settings.hmac_allowed,
-        "secret_version": card["secret_version"],
-        "secret_masked": card["masked"],
-        "changed_at": settings.changed_at,
-        "readiness": settings.readiness,
-    }
+def password_proof(request):
+    """The API's proof: the password sent with this request. The action judges it (the
+    object first: an unknown key is a 404 whatever the password)."""
+    body = request.data if isinstance(request.data, dict) else {}
+    return Proof(password=body.get("password"))
 
 
 @extend_schema(responses={200: PlatformSerializer(many=True), **error_responses(403, 404)})
@@ -51,8 +49,7 @@ def _row(workspace, card):
 def platform_list(request, app_id):
     """Each platform's enforcement and HMAC flags, secret version and readiness."""
     workspace = workspace_for(request.user, app_id, need="view")
-    rows = [_row(workspace, card) for card in platform_cards(workspace)]
-    return Response(PlatformSerializer(rows, many=True).data)
+    return Response([platform_data(card) for card in platform_cards(workspace)])
 
 
 @extend_schema(
@@ -69,6 +66,7 @@ def platform_list(request, app_id):
             403,
             404,
             409,
+            503,
             why={409: "confirmation_required (with the figures) or a rotation conflict"},
         ),
     },
@@ -79,63 +77,39 @@ def platform_update(request, app_id, platform):
     """Change enforced and/or hmac_allowed. A change the console would confirm answers 409
     ``confirmation_required`` with the figures unless ``"confirm": true`` is sent."""
     workspace = workspace_for(request.user, app_id, need="admin")
-    _platform(platform)
     serializer = PlatformPatchSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
-    label = Platform(platform).label
-    ip = client_ip(request)
+    # The answer is built inside the transaction: if building it fails, the change rolls
+    # back, so an error never misreports a change that was made.
     with transaction.atomic():
-        row = PlatformSettings.objects.select_for_update().get(
-            workspace=workspace, platform=platform
+        change_platform(
+            workspace,
+            platform,
+            data,
+            confirm=data["confirm"],
+            actor=request.user,
+            ip=client_ip(request),
         )
-        changes = [(flag, data[flag]) for flag in ("hmac_allowed", "enforced") if flag in data]
-        if not data["confirm"]:
-            for flag, value in changes:
-                needed = confirmation_needed(label, flag, getattr(row, flag), value, row.readiness)
-                if needed:
-                    extra = {k: v for k, v in needed.items() if k not in ("message",)}
-                    extra["reason"] = extra.pop("code")
-                    raise Conflict("confirmation_required", needed["message"], **extra)
-        setters = {"enforced": actions.set_enforcement, "hmac_allowed": actions.set_hmac_allowed}
-        try:
-            for flag, value in changes:
-                setters[flag](workspace, platform, value, actor=request.user, ip=ip)
-        except RotationConflict as exc:
-            raise Conflict(exc.code, exc.message) from None
-    card = next(c for c in platform_cards(workspace) if c["platform"] == platform)
-    return Response(PlatformSerializer(_row(workspace, card)).data)
+        card = next(c for c in platform_cards(workspace) if c["platform"] == platform)
+        body = platform_data(card)
+    return Response(body)
 
 
 @extend_schema(
     parameters=[PLATFORM],
     request={"application/json": RevealRequestSerializer},
-    responses={
-        200: RevealResponseSerializer,
-        **error_responses(
-            400, 403, 404, 429, why={403: "reauthentication_failed, or the role may not"}
-        ),
-    },
+    responses={200: RevealedSecretSerializer, **REVEAL_ERRORS},
 )
 @api_view(["POST"])
 def secret_reveal(request, app_id, platform):
     """The platform's current secret, after re-entering the password. Audited."""
     workspace = workspace_for(request.user, app_id, need="see_secrets")
-    _platform(platform)
-    retry_after = reauth.attempt_wait(request.user)
-    if retry_after:
-        raise exceptions.Throttled(wait=retry_after)
-    serializer = RevealRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    if not reauth.check_password(request, serializer.validated_data["password"]):
-        return Response(
-            {"error": "reauthentication_failed", "message": "The password is wrong."},
-            status=403,
-        )
-    secret = actions.reveal_secret(workspace, platform, actor=request.user, ip=client_ip(request))
-    version = IdentitySecret.objects.values_list("version", flat=True).get(
-        workspace=workspace, platform=platform, state=SecretState.CURRENT
+    version, secret = reveal_secret(
+        workspace,
+        platform,
+        actor=request.user,
+        proof=password_proof(request),
+        ip=client_ip(request),
     )
-    response = Response({"secret": secret, "version": version})
-    response["Cache-Control"] = "no-store"
-    return response
+    return Response({"secret": secret, "version": version}, headers={"Cache-Control": "no-store"})

@@ -1,6 +1,28 @@
+"""The security API's serializers. They validate with the same validators as the
+console's forms (``security.validators``) and render what ``security.display`` builds."""
+
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from workspaces.api.serializers import FlagField, TextField, schema_any_of
+
+from ..actions.jwt_keys import OLDER_KEY_CHOICES
+from ..display import next_step
+from ..gateway import MAX_BODY_BYTES, MAX_IDENTIFIER_LENGTH, MAX_USER_HASH_LENGTH
+from ..models import RotationMode, RotationReason
+from ..reauth import MAX_PASSWORD_LENGTH
+from ..validators import (
+    DEFAULT_GRACE_HOURS,
+    MAX_TICKET_LENGTH,
+    validate_grace_hours,
+    validate_overlap_hours,
+    validate_rotation_request,
+    validate_ticket,
+)
+from ..vocabulary import PLATFORM_CHOICES
+
+# ---- platforms ------------------------------------------------------------------------
 
 
 class PlatformSerializer(serializers.Serializer):
@@ -12,6 +34,21 @@ class PlatformSerializer(serializers.Serializer):
     secret_masked = serializers.CharField(allow_null=True)
     changed_at = serializers.DateTimeField()
     readiness = serializers.JSONField(help_text="{} until the installation check saw traffic.")
+
+
+def platform_data(card):
+    settings = card["settings"]
+    return PlatformSerializer(
+        {
+            "platform": card["platform"],
+            "enforced": settings.enforced,
+            "hmac_allowed": settings.hmac_allowed,
+            "secret_version": card["secret_version"],
+            "secret_masked": card["masked"],
+            "changed_at": settings.changed_at,
+            "readiness": settings.readiness,
+        }
+    ).data
 
 
 class PlatformPatchSerializer(serializers.Serializer):
@@ -30,10 +67,225 @@ class PlatformPatchSerializer(serializers.Serializer):
 schema_any_of(PlatformPatchSerializer, {"required": ["enforced"]}, {"required": ["hmac_allowed"]})
 
 
+# ---- revealing --------------------------------------------------------------------------
+
+
 class RevealRequestSerializer(serializers.Serializer):
-    password = TextField(min_length=1, max_length=4096, trim_whitespace=False)
+    password = TextField(min_length=1, max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
 
 
-class RevealResponseSerializer(serializers.Serializer):
+class RevealedSecretSerializer(serializers.Serializer):
     secret = serializers.CharField()
     version = serializers.IntegerField()
+
+
+class RevealedKeySerializer(serializers.Serializer):
+    kid = serializers.CharField()
+    key = serializers.CharField()
+
+
+# ---- messenger keys ---------------------------------------------------------------------
+
+
+class KeySerializer(serializers.Serializer):
+    kid = serializers.CharField()
+    state = serializers.ChoiceField(choices=["current", "grace", "expired", "revoked"])
+    is_current = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(allow_null=True)
+    valid_until = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class RotateSerializer(serializers.Serializer):
+    # null (or absent) means the default, as in the console's form.
+    grace_hours = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=DEFAULT_GRACE_HOURS,
+        validators=[validate_grace_hours],
+    )
+    older_key = serializers.ChoiceField(choices=OLDER_KEY_CHOICES, required=False, allow_null=True)
+
+
+# ---- tools --------------------------------------------------------------------------------
+
+
+class TokenSerializer(serializers.Serializer):
+    # What the debugger accepts: some non-blank text, at most the gateway's body limit.
+    token = TextField(
+        max_length=MAX_BODY_BYTES,
+        trim_whitespace=False,
+        validators=[RegexValidator(r"\S", "The token is blank.")],
+    )
+
+
+def _text(max_length, help_text):
+    # No trimming: whitespace around a value is one of the mistakes the checker reports.
+    return TextField(
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        min_length=1,
+        max_length=max_length,
+        help_text=help_text,
+    )
+
+
+class HashCheckSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=PLATFORM_CHOICES)
+    user_id = _text(MAX_IDENTIFIER_LENGTH, "Exactly as sent by the page; wins over email.")
+    email = _text(MAX_IDENTIFIER_LENGTH, "Hashed only when no user_id is given.")
+    user_hash = _text(MAX_USER_HASH_LENGTH, "The hash to check and diagnose (optional).")
+
+    def validate(self, data):
+        if all(data.get(name) is None for name in ("user_id", "email", "user_hash")):
+            raise serializers.ValidationError(
+                {"user_id": ["Give a user_id or an email (or a user_hash to diagnose)."]}
+            )
+        return data
+
+
+# At least one of the three, and not null.
+schema_any_of(
+    HashCheckSerializer,
+    *(
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("user_id", "email", "user_hash")
+    ),
+)
+
+FINDING = inline_serializer(
+    "DiagnosisFinding", {"code": serializers.CharField(), "message": serializers.CharField()}
+)
+HASH_CHECK_RESULT = inline_serializer(
+    "HashCheckResult",
+    {
+        "platform": serializers.CharField(),
+        "identifier_type": serializers.ChoiceField(choices=["user_id", "email"], allow_null=True),
+        "identifier_reason": serializers.CharField(),
+        "expected_hash": serializers.CharField(
+            allow_null=True, help_text="Only for roles that may see secrets (admin, developer)."
+        ),
+        "secret_version": serializers.IntegerField(allow_null=True),
+        "match": serializers.BooleanField(allow_null=True, help_text="null when no hash given"),
+        "diagnosis": serializers.ListField(child=FINDING),
+    },
+)
+DEBUG_RESULT = inline_serializer(
+    "JwtDebugResult",
+    {
+        "header": serializers.DictField(allow_null=True),
+        "payload": serializers.DictField(allow_null=True),
+        "payload_trusted": serializers.BooleanField(),
+        "valid": serializers.BooleanField(),
+        "errors": serializers.ListField(child=serializers.DictField()),
+        "times": serializers.DictField(),
+        "key": serializers.DictField(allow_null=True),
+        "gateway_code": serializers.CharField(allow_null=True),
+    },
+)
+
+
+# ---- rotation requests -------------------------------------------------------------------
+
+
+class OpenRotationSerializer(serializers.Serializer):
+    app_id = TextField(required=False, min_length=1, help_text="support route only")
+    platform = serializers.ChoiceField(choices=PLATFORM_CHOICES)
+    mode = serializers.ChoiceField(choices=RotationMode.choices, default=RotationMode.GAP)
+    reason = serializers.ChoiceField(choices=RotationReason.choices)
+    ticket = TextField(min_length=1, max_length=MAX_TICKET_LENGTH, validators=[validate_ticket])
+    overlap_hours = serializers.IntegerField(
+        required=False, allow_null=True, validators=[validate_overlap_hours]
+    )
+
+    def validate(self, attrs):
+        validate_rotation_request(attrs["mode"], attrs.get("overlap_hours"))
+        return attrs
+
+
+# Overlap mode needs overlap_hours (a missing mode means gap).
+schema_any_of(
+    OpenRotationSerializer,
+    {"properties": {"mode": {"not": {"enum": [RotationMode.OVERLAP]}}}},
+    {"required": ["overlap_hours"]},
+)
+
+
+class StepSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    actor = serializers.CharField()
+    note = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class RotationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    app_id = serializers.CharField()
+    workspace = serializers.CharField()
+    platform = serializers.CharField()
+    mode = serializers.CharField()
+    reason = serializers.CharField()
+    ticket = serializers.CharField()
+    state = serializers.CharField()
+    next_step = serializers.CharField()
+    overlap_until = serializers.DateTimeField(allow_null=True)
+    old_version = serializers.IntegerField(allow_null=True)
+    new_version = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    steps = StepSerializer(many=True)
+
+
+class SupportPlatformSerializer(serializers.Serializer):
+    platform = serializers.CharField()
+    enforced = serializers.BooleanField()
+    hmac_allowed = serializers.BooleanField()
+
+
+class SupportWorkspaceSerializer(serializers.Serializer):
+    app_id = serializers.CharField()
+    name = serializers.CharField()
+    is_test = serializers.BooleanField()
+    platforms = SupportPlatformSerializer(many=True)
+
+
+def rotation_data(request):
+    return RotationSerializer(
+        {
+            "id": request.pk,
+            "app_id": request.workspace.app_id,
+            "workspace": request.workspace.display_name,
+            "platform": request.platform,
+            "mode": request.mode,
+            "reason": request.reason,
+            "ticket": request.ticket,
+            "state": request.state,
+            "next_step": next_step(request),
+            "overlap_until": request.overlap_until,
+            "old_version": request.old_version,
+            "new_version": request.new_version,
+            "created_at": request.created_at,
+            "updated_at": request.updated_at,
+            "steps": [
+                {"state": s.state, "actor": s.actor_label, "note": s.note, "at": s.created_at}
+                for s in request.steps.all()
+            ],
+        }
+    ).data
+
+
+def support_workspace_data(workspace):
+    return SupportWorkspaceSerializer(
+        {
+            "app_id": workspace.app_id,
+            "name": workspace.display_name,
+            "is_test": workspace.is_test,
+            "platforms": [
+                {"platform": p.platform, "enforced": p.enforced, "hmac_allowed": p.hmac_allowed}
+                for p in workspace.platforms.all()
+            ],
+        }
+    ).data

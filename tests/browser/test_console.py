@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from security.actions import record_readiness
+from security.actions.platforms import record_readiness
 from security.models import PlatformSettings
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, secret_of

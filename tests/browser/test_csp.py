@@ -4,9 +4,9 @@ an htmx exchange, a data-confirm dialog and the API docs, with no policy violati
 import pytest
 from django.urls import reverse
 
-from security.actions import record_readiness
+from security.actions.platforms import record_readiness
+from security.actions.secret_rotation import open_request
 from security.models import RotationRequest, RotationState
-from security.rotation import open_request
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, make_user, secret_of
 from tests.security.test_overview import READINESS
@@ -75,7 +75,9 @@ def test_the_console_runs_under_the_strict_policy(new_page, workspace, personas)
     admin.visit("/profile/", "main h1")
 
     # An htmx exchange: the hash checker posts and swaps its result in.
-    admin.visit(reverse("hash-checker", kwargs={"app_id": app}), "[data-testid=hash-check-form]")
+    admin.visit(
+        reverse("security:hash-checker", kwargs={"app_id": app}), "[data-testid=hash-check-form]"
+    )
     admin.page.select_option("select[name=platform]", "web")
     admin.page.fill("input[name=user_id]", "42")
     admin.page.fill("input[name=user_hash]", "ab" * 32)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_admin_sees_why_a_hash_of_the_email_is_wrong(page, workspace, personas):
     login(page, "admin")
-    page.goto(reverse("hash-checker", kwargs={"app_id": workspace.app_id}))
+    page.goto(reverse("security:hash-checker", kwargs={"app_id": workspace.app_id}))
     made = user_hash(secret_of(workspace, "web"), "ann@example.com")
     page.select_option("select[name=platform]", "web")
     page.fill("input[name=user_id]", "42")

@@ -3,7 +3,7 @@ admin carry a request from requested to completed."""
 
 import pytest
 
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from security.models import RotationRequest, RotationState
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, secret_of

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from security.actions import record_readiness
+from security.actions.platforms import record_readiness
 from tests.security.test_overview import READINESS
 
 ROOT = Path(__file__).resolve().parents[2]

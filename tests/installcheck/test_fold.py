@@ -14,7 +14,7 @@ from installcheck.models import (
     PendingCount,
     VerificationFailure,
 )
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from security.models import IdentitySecret, PlatformSettings
 from tests.installcheck.traffic import send, send_verified
 

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from config.wsgi import application
 from installcheck.ping import PING_PATH
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from security.models import Platform
 from tests.factories import make_user, make_workspace
 from workspaces.actions import add_trusted_domain

@@ -22,7 +22,7 @@ import redis
 from django.db import connection
 
 from installcheck.counting import COUNTS_KEY
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from security.hashing import user_hash
 from tests.factories import make_workspace, secret_of
 from tests.services import require

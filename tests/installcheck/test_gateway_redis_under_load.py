@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from installcheck.counting import COUNTS_KEY
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from security.hashing import user_hash
 from tests.factories import make_workspace, secret_of
 from tests.installcheck.test_gateway_processes import (  # noqa: F401 (fixtures)

@@ -9,7 +9,7 @@ import pytest
 from config.wsgi import application
 from installcheck import ping
 from installcheck.counting import buffer
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from security.hashing import user_hash
 from tests.factories import secret_of
 

@@ -3,10 +3,12 @@
 from unittest import mock
 
 import pytest
+from django.db import transaction
 from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
 from installcheck import fold as folding
+from installcheck.actions import start_check
 from installcheck.counting import buffer
 from installcheck.models import Job
 from installcheck.tasks import check_installation
@@ -64,9 +66,11 @@ def test_anonymous_callers_get_an_error_code(api, workspace):
     assert response.json()["error"] == "not_authenticated"
 
 
+# Committed for real: the task is published after the job's transaction commits.
+@pytest.mark.django_db(transaction=True)
 def test_the_check_job_runs_and_reports(api, personas, workspace, traffic):
     api.force_authenticate(personas["developer"])
-    with mock.patch("installcheck.tasks.check_installation.apply_async"):
+    with mock.patch("installcheck.actions.check_installation.apply_async"):
         response = api.post(f"/api/v1/workspaces/{workspace.app_id}/installations/check")
     assert response.status_code == 202
     job_id = response.json()["job_id"]
@@ -101,10 +105,12 @@ def test_viewers_cannot_start_a_check(api, personas, workspace):
     assert response.json()["error"] == "permission_denied"
 
 
+# Committed for real: the task is published after the job's transaction commits.
+@pytest.mark.django_db(transaction=True)
 def test_a_down_broker_is_a_503_with_an_error_code(api, personas, workspace):
     api.force_authenticate(personas["admin"])
     down = OperationalError("refused")
-    with mock.patch("installcheck.tasks.check_installation.apply_async", side_effect=down):
+    with mock.patch("installcheck.actions.check_installation.apply_async", side_effect=down):
         response = api.post(f"/api/v1/workspaces/{workspace.app_id}/installations/check")
     assert response.status_code == 503
     assert response.json()["error"] == "queue_unavailable"
@@ -135,7 +141,7 @@ def test_job_errors_are_json_even_when_html_is_asked(api, personas, workspace, q
     html = {"HTTP_ACCEPT": "text/html"}
     missing = api.get(f"/api/v1/jobs/999999{query}", **html)
     assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
-    refused = api.delete(f"/api/v1/jobs/{job.pk}/{query}", **html)
+    refused = api.delete(f"/api/v1/jobs/{job.pk}{query}", **html)
     assert (refused.status_code, refused.json()["error"]) == (405, "method_not_allowed")
     assert refused["Content-Type"] == "application/json"
 
@@ -144,9 +150,9 @@ def test_an_empty_format_on_the_job_route_is_a_400(api, personas, workspace):
     # Found by the API fuzzer: DRF ignored ?format= and answered as if it were absent.
     job = Job.objects.create(kind="check_installation", workspace=workspace)
     api.force_authenticate(personas["viewer"])
-    response = api.get(f"/api/v1/jobs/{job.pk}/?format=")
+    response = api.get(f"/api/v1/jobs/{job.pk}?format=")
     assert (response.status_code, list(response.json()["fields"])) == (400, ["format"])
-    assert api.get(f"/api/v1/jobs/{job.pk}/?format=json").json()["id"] == job.pk
+    assert api.get(f"/api/v1/jobs/{job.pk}?format=json").json()["id"] == job.pk
 
 
 def test_options_on_the_job_route_asking_for_html_is_not_a_500(api, personas, workspace):
@@ -214,3 +220,24 @@ def test_the_schema_describes_the_routes(api, personas):
     assert "/api/v1/workspaces/{app_id}/installations/check" in paths
     assert "/api/v1/jobs/{job_id}" in paths
     assert "/api/v1/workspaces/{app_id}/verification-log/" in paths
+
+
+def test_a_check_queued_in_a_transaction_that_rolls_back_never_runs(personas, workspace):
+    publishing = mock.patch("installcheck.actions.check_installation.apply_async")
+    with publishing as publish, pytest.raises(RuntimeError), transaction.atomic():
+        start_check(workspace, actor=personas["admin"])
+        raise RuntimeError("the caller fails after queueing")
+    publish.assert_not_called()
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_is_published_only_after_its_job_is_committed(personas, workspace):
+    seen = []
+    with mock.patch(
+        "installcheck.actions.check_installation.apply_async",
+        side_effect=lambda args, **_: seen.append(Job.objects.filter(pk=args[0]).exists()),
+    ), transaction.atomic():
+        job = start_check(workspace, actor=personas["admin"])
+        assert seen == []  # not yet: the row is not committed
+    assert seen == [True] and job.pk

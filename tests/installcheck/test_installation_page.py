@@ -14,7 +14,7 @@ from tests.installcheck.traffic import send, send_verified
 pytestmark = pytest.mark.django_db
 
 
-def url(workspace, name="installations", **kwargs):
+def url(workspace, name="installcheck:installations", **kwargs):
     return reverse(name, kwargs={"app_id": workspace.app_id, **kwargs})
 
 
@@ -44,10 +44,9 @@ def test_every_member_sees_the_installation_page(client, personas, workspace, tr
 def test_outsiders_and_support_get_404(client, personas, workspace, who):
     client.force_login(personas[who])
     assert client.get(url(workspace)).status_code == 404
-    assert client.get(url(workspace, "installation-table")).status_code == 404
-    assert client.get(url(workspace, "verification-log")).status_code == 404
-    assert client.post(url(workspace, "installation-check")).status_code == 404
-    assert client.get(url(workspace, "readiness-partial", platform="web")).status_code == 404
+    assert client.get(url(workspace, "installcheck:table")).status_code == 404
+    assert client.get(url(workspace, "installcheck:log")).status_code == 404
+    assert client.post(url(workspace, "installcheck:check")).status_code == 404
 
 
 def test_anonymous_visitors_are_sent_to_login(client, workspace):
@@ -66,22 +65,22 @@ def test_a_new_workspace_shows_how_to_install(client, personas, workspace):
 
 def test_the_table_filters_by_status(client, personas, workspace, traffic):
     client.force_login(personas["developer"])
-    body = client.get(url(workspace, "installation-table"), {"status": "warning"}).content.decode()
+    body = client.get(url(workspace, "installcheck:table"), {"status": "warning"}).content.decode()
     assert "bad.example.com" in body
     assert "good.example.com" not in body
 
 
 def test_the_table_sorts_and_reverses(client, personas, workspace, traffic):
     client.force_login(personas["developer"])
-    body = client.get(url(workspace, "installation-table"), {"sort": "-name"}).content.decode()
+    body = client.get(url(workspace, "installcheck:table"), {"sort": "-name"}).content.decode()
     assert body.index("shop.example.com") < body.index("bad.example.com")
-    body = client.get(url(workspace, "installation-table"), {"sort": "name"}).content.decode()
+    body = client.get(url(workspace, "installcheck:table"), {"sort": "name"}).content.decode()
     assert body.index("bad.example.com") < body.index("shop.example.com")
 
 
 def test_an_unknown_filter_value_is_explained_not_a_500(client, personas, workspace, traffic):
     client.force_login(personas["viewer"])
-    response = client.get(url(workspace, "installation-table"), {"status": "nope", "sort": "x"})
+    response = client.get(url(workspace, "installcheck:table"), {"status": "nope", "sort": "x"})
     assert response.status_code == 200
     assert "status must be one of" in response.content.decode()
 
@@ -92,8 +91,8 @@ def test_the_table_pages(client, personas, workspace, redis_client):
     buffer.flush()
     folding.fold()
     client.force_login(personas["viewer"])
-    first = client.get(url(workspace, "installation-table"), {"sort": "name"}).content.decode()
-    second = client.get(url(workspace, "installation-table"), {"sort": "name", "page": 2})
+    first = client.get(url(workspace, "installcheck:table"), {"sort": "name"}).content.decode()
+    second = client.get(url(workspace, "installcheck:table"), {"sort": "name", "page": 2})
     assert "h00.example.com" in first and "h29.example.com" not in first
     assert "h29.example.com" in second.content.decode()
     assert "Page 2 of 2" in second.content.decode()
@@ -111,9 +110,9 @@ def test_the_page_runs_a_bounded_number_of_queries(
         response = client.get(url(workspace))
     assert response.status_code == 200
     with django_assert_max_num_queries(8):
-        client.get(url(workspace, "installation-table"))
+        client.get(url(workspace, "installcheck:table"))
     with django_assert_max_num_queries(8):
-        client.get(url(workspace, "verification-log"))
+        client.get(url(workspace, "installcheck:log"))
 
 
 def test_the_log_filters_by_reason_and_request_id(client, personas, workspace, redis_client):
@@ -122,7 +121,7 @@ def test_the_log_filters_by_reason_and_request_id(client, personas, workspace, r
     buffer.flush()
     folding.fold()
     client.force_login(personas["viewer"])
-    log_url = url(workspace, "verification-log")
+    log_url = url(workspace, "installcheck:log")
     body = client.get(log_url, {"code": "invalid_user_hash"}).content.decode()
     assert invalid in body and missing not in body
     body = client.get(log_url, {"request_id": missing[:8]}).content.decode()
@@ -130,10 +129,12 @@ def test_the_log_filters_by_reason_and_request_id(client, personas, workspace, r
 
 
 @pytest.mark.parametrize("role", ["admin", "developer"])
+# Committed for real: the task is published after the job's transaction commits.
+@pytest.mark.django_db(transaction=True)
 def test_admins_and_developers_start_a_check(client, personas, workspace, role):
     client.force_login(personas[role])
-    with mock.patch("installcheck.tasks.check_installation.apply_async") as publish:
-        response = client.post(url(workspace, "installation-check"), HTTP_HX_REQUEST="true")
+    with mock.patch("installcheck.actions.check_installation.apply_async") as publish:
+        response = client.post(url(workspace, "installcheck:check"), HTTP_HX_REQUEST="true")
     job = Job.objects.get(workspace=workspace)
     publish.assert_called_once()
     assert publish.call_args.args[0] == (job.pk,)
@@ -144,36 +145,44 @@ def test_admins_and_developers_start_a_check(client, personas, workspace, role):
 
 def test_viewers_cannot_start_a_check(client, personas, workspace):
     client.force_login(personas["viewer"])
-    assert client.post(url(workspace, "installation-check")).status_code == 403
+    assert client.post(url(workspace, "installcheck:check")).status_code == 403
     body = client.get(url(workspace)).content.decode()
     assert "Only admins and developers can run the check" in body
     assert not Job.objects.exists()
 
 
+# Committed for real: the task is published after the job's transaction commits.
+@pytest.mark.django_db(transaction=True)
 def test_a_check_without_javascript_redirects_to_the_job(client, personas, workspace):
     client.force_login(personas["admin"])
-    with mock.patch("installcheck.tasks.check_installation.apply_async"):
-        response = client.post(url(workspace, "installation-check"))
+    with mock.patch("installcheck.actions.check_installation.apply_async"):
+        response = client.post(url(workspace, "installcheck:check"))
     job = Job.objects.get()
     assert response["Location"].endswith(f"?job={job.pk}")
     assert f"Check #{job.pk} is queued" in client.get(response["Location"]).content.decode()
 
 
+# Committed for real: the task is published after the job's transaction commits.
+@pytest.mark.django_db(transaction=True)
 def test_a_broker_outage_is_told_to_the_user_and_stored(client, personas, workspace):
     client.force_login(personas["admin"])
     down = OperationalError("connection refused")
-    with mock.patch("installcheck.tasks.check_installation.apply_async", side_effect=down):
-        response = client.post(url(workspace, "installation-check"), HTTP_HX_REQUEST="true")
+    with mock.patch("installcheck.actions.check_installation.apply_async", side_effect=down):
+        response = client.post(url(workspace, "installcheck:check"), HTTP_HX_REQUEST="true")
     assert "The job queue is unavailable" in response.content.decode()
     job = Job.objects.get()
     assert job.state == JobState.FAILED
     assert "unavailable" in job.error
 
 
-def test_the_readiness_partial_renders_one_platform(client, personas, workspace, traffic):
+def test_the_overview_and_the_installation_page_render_one_readiness(
+    client, personas, workspace, traffic
+):
+    """One builder and one template: both pages word the same figures alike."""
     client.force_login(personas["viewer"])
-    response = client.get(url(workspace, "readiness-partial", platform="web"))
-    body = response.content.decode()
-    assert 'data-testid="readiness-web"' in body
-    assert "hmac:web:v1" in body
-    assert client.get(url(workspace, "readiness-partial", platform="tv")).status_code == 404
+    overview = client.get(reverse("security:overview", args=[workspace.app_id])).content.decode()
+    page = client.get(url(workspace)).content.decode()
+    for body in (overview, page):
+        assert "hmac:web:v1" in body
+        assert "would be rejected" in body
+        assert 'data-testid="readiness-share"' in body

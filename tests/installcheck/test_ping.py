@@ -11,7 +11,7 @@ import pytest
 from django.core.handlers.asgi import ASGIRequest
 
 from installcheck import ping
-from security.actions import set_enforcement, set_hmac_allowed
+from security.actions.platforms import set_enforcement, set_hmac_allowed
 from security.hashing import user_hash
 from tests.factories import current_key, secret_of
 from tests.services import require

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from installcheck import counting, ping
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from tests.factories import current_key, secret_of
 
 URL = "/messenger/v1/ping"

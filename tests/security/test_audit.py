@@ -2,18 +2,18 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from workspaces.actions import add_trusted_domain, record_audit
 
 pytestmark = pytest.mark.django_db
 
 
 def page_url(ws):
-    return reverse("audit-log", kwargs={"app_id": ws.app_id})
+    return reverse("workspaces:audit-log", kwargs={"app_id": ws.app_id})
 
 
 def api_url(ws):
-    return reverse("api-audit-list", kwargs={"app_id": ws.app_id})
+    return reverse("workspaces-api:audit-list", kwargs={"app_id": ws.app_id})
 
 
 def test_admin_reads_before_and_after(client, workspace, personas):
@@ -79,7 +79,10 @@ def test_support_sees_only_their_own_actions(client, workspace, personas):
 
 def test_support_gets_404_for_unknown_workspaces(client, personas):
     client.force_login(personas["support"])
-    assert client.get(reverse("audit-log", kwargs={"app_id": "zzzzzzzz"})).status_code == 404
+    assert (
+        client.get(reverse("workspaces:audit-log", kwargs={"app_id": "zzzzzzzz"})).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize(

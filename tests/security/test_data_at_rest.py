@@ -31,8 +31,8 @@ from installcheck import fold as folding
 from installcheck.counting import buffer
 from installcheck.models import DailyCount, Job
 from installcheck.tasks import fold_counts
-from security import rotation
-from security.actions import set_enforcement
+from security.actions import secret_rotation as rotation
+from security.actions.platforms import set_enforcement
 from security.hashing import user_hash
 from security.models import IdentitySecret, MessengerKey, RotationMode
 from tests.factories import PASSWORD, current_key, make_user, make_workspace, secret_of

@@ -7,6 +7,7 @@ import jwt
 import pytest
 from django.core.cache import cache
 
+from security.actions import tools
 from security.models import MessengerKey
 from tests.factories import PASSWORD, current_key
 from workspaces.models import AuditEvent
@@ -31,7 +32,7 @@ def base(workspace):
 def in_grace(workspace, personas, client):
     """A workspace after one rotation: (old kid, old key)."""
     old = current_key(workspace)
-    from security.jwt_actions import rotate_messenger_key
+    from security.actions.jwt_keys import rotate_messenger_key
 
     rotate_messenger_key(workspace, grace_hours=24, actor=personas["admin"])
     return old
@@ -103,7 +104,8 @@ def test_bad_grace_hours_are_a_400(client, workspace, personas, hours):
         {"grace_hours": hours} if hours is not None else {"grace_hours": {}},
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_grace_hours"
+    body = response.json()
+    assert body["error"] == "validation_error" and list(body["fields"]) == ["grace_hours"]
 
 
 def test_a_bad_older_key_choice_is_a_400(client, workspace, personas, in_grace):
@@ -112,7 +114,12 @@ def test_a_bad_older_key_choice_is_a_400(client, workspace, personas, in_grace):
         f"{base(workspace)}/jwt-keys/rotate",
         {"older_key": "drop"},
     )
-    assert (response.status_code, response.json()["error"]) == (400, "invalid_older_key")
+    body = response.json()
+    assert (response.status_code, body["error"], list(body["fields"])) == (
+        400,
+        "validation_error",
+        ["older_key"],
+    )
 
 
 def test_second_rotation_during_grace_is_a_409_naming_the_older_key(
@@ -135,7 +142,7 @@ def test_a_non_object_body_is_a_400_not_a_rotation(client, workspace, personas):
         response = client.post(
             f"{base(workspace)}/jwt-keys/rotate", body, content_type="application/json"
         )
-        assert (response.status_code, response.json()["error"]) == (400, "bad_request")
+        assert (response.status_code, response.json()["error"]) == (400, "validation_error")
     assert current_key(workspace)[0] == kid
     response = client.post(
         f"{base(workspace)}/jwt-keys/rotate", "{oops", content_type="application/json"
@@ -297,26 +304,27 @@ def test_the_debugger_names_problems(client, workspace, personas):
 
 
 @pytest.mark.parametrize(
-    "body, code",
+    "body, message",
     [
-        ({}, "token_required"),
-        ({"token": ""}, "token_required"),
-        ({"token": 5}, "token_required"),
-        ({"token": "a" * 9000}, "token_too_long"),
+        ({}, "This field is required."),
+        ({"token": ""}, "This field may not be blank."),
+        ({"token": 5}, "Not a valid string."),
+        ({"token": "a" * 9000}, "Ensure this field has no more than 8192 characters."),
     ],
 )
-def test_bad_debugger_input_is_a_400(client, workspace, personas, body, code):
+def test_bad_debugger_input_is_a_400(client, workspace, personas, body, message):
     response = post(as_user(client, personas["developer"]), f"{base(workspace)}/jwt-debug", body)
-    assert (response.status_code, response.json()["error"]) == (400, code)
+    answer = response.json()
+    assert (response.status_code, answer["error"]) == (400, "validation_error")
+    assert answer["fields"]["token"] == [message]
 
 
 def test_the_debugger_is_rate_limited_per_user(client, workspace, personas, settings):
-    from security import jwt_actions
 
     cache.clear()
     client = as_user(client, personas["developer"])
     url = f"{base(workspace)}/jwt-debug"
-    for _ in range(jwt_actions.DEBUG_RATE_LIMIT):
+    for _ in range(tools.DEBUG_RATE_LIMIT):
         assert post(client, url, {"token": "x.y.z"}).status_code == 200
     response = post(client, url, {"token": "x.y.z"})
     assert response.status_code == 429

@@ -9,12 +9,14 @@ import pytest
 from authlib.jose import jwt as authlib_jwt
 from django.utils import timezone
 
-from security import jwt_actions
-from security.actions import set_enforcement
-from security.jwt_actions import KeyActionError
+from security.actions import jwt_keys as jwt_actions
+from security.actions import tools
+from security.actions.platforms import set_enforcement
 from security.models import MessengerKey
+from security.reauth import Proof
 from tests.factories import current_key
 from workspaces.models import AuditEvent
+from workspaces.refusals import Refused
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +110,7 @@ def test_revoke_refuses_the_key_at_once_at_the_gateway(client, enforced, persona
 
 def test_the_current_key_cannot_be_revoked(workspace, personas):
     kid, _ = current_key(workspace)
-    with pytest.raises(KeyActionError) as error:
+    with pytest.raises(Refused) as error:
         jwt_actions.revoke_messenger_key(workspace, kid, actor=personas["admin"])
     assert error.value.code == "current_key"
 
@@ -117,7 +119,7 @@ def test_a_key_cannot_be_revoked_twice(workspace, personas):
     old_kid, _ = current_key(workspace)
     rotate(workspace, personas["admin"])
     jwt_actions.revoke_messenger_key(workspace, old_kid, actor=personas["admin"])
-    with pytest.raises(KeyActionError) as error:
+    with pytest.raises(Refused) as error:
         jwt_actions.revoke_messenger_key(workspace, old_kid, actor=personas["admin"])
     assert error.value.code == "already_revoked"
 
@@ -125,7 +127,7 @@ def test_a_key_cannot_be_revoked_twice(workspace, personas):
 def test_a_second_rotation_during_grace_asks_about_the_older_key(workspace, personas):
     first_kid, _ = current_key(workspace)
     rotate(workspace, personas["admin"])
-    with pytest.raises(KeyActionError) as error:
+    with pytest.raises(Refused) as error:
         rotate(workspace, personas["admin"])
     assert error.value.code == "older_key_in_grace"
     assert [k["kid"] for k in error.value.extra["older_keys"]] == [first_kid]
@@ -158,7 +160,7 @@ def test_a_second_rotation_can_keep_the_older_deadline(workspace, personas):
 
 @pytest.mark.parametrize("hours", [-1, 169, "soon", 1.5, True, [24]])
 def test_grace_outside_0_to_168_hours_is_refused(workspace, personas, hours):
-    with pytest.raises(KeyActionError) as error:
+    with pytest.raises(Refused) as error:
         rotate(workspace, personas["admin"], grace_hours=hours)
     assert (error.value.code, error.value.status) == ("invalid_grace_hours", 400)
 
@@ -182,7 +184,12 @@ def test_authlib_tokens_signed_with_a_revoked_key_are_refused(client, enforced, 
 
 def test_reveal_returns_the_key_and_audits_without_it(workspace, personas):
     kid, key = current_key(workspace)
-    assert jwt_actions.reveal_messenger_key(workspace, kid, actor=personas["developer"]) == key
+    assert (
+        jwt_actions.reveal_messenger_key(
+            workspace, kid, actor=personas["developer"], proof=Proof(recently_confirmed=True)
+        )
+        == key
+    )
     event = AuditEvent.objects.get(action="jwt_key.revealed")
     assert event.target == kid and key not in json.dumps([event.before, event.after])
 
@@ -190,7 +197,7 @@ def test_reveal_returns_the_key_and_audits_without_it(workspace, personas):
 def test_debugging_is_audited_without_the_token(workspace, personas):
     kid, key = current_key(workspace)
     token = sign(key, kid)
-    result = jwt_actions.debug_token(workspace, token, actor=personas["viewer"])
+    result = tools.debug_token(workspace, token, actor=personas["viewer"])
     assert result.valid
     event = AuditEvent.objects.get(action="jwt.debugged")
     assert event.after == {"valid": True, "codes": []}
@@ -200,14 +207,14 @@ def test_debugging_is_audited_without_the_token(workspace, personas):
 def test_the_debugger_sees_grace_ended_keys_of_the_workspace(workspace, personas):
     old_kid, old_key = current_key(workspace)
     rotate(workspace, personas["admin"], grace_hours=0)
-    result = jwt_actions.debug_token(workspace, sign(old_key, old_kid), actor=personas["admin"])
+    result = tools.debug_token(workspace, sign(old_key, old_kid), actor=personas["admin"])
     assert result.codes == ["jwt_key_grace_ended"]
 
 
 def test_the_debugger_spots_the_identity_secret(workspace, personas):
     from tests.factories import secret_of
 
-    result = jwt_actions.debug_token(
+    result = tools.debug_token(
         workspace, sign(secret_of(workspace, "ios")), actor=personas["admin"]
     )
     assert result.codes == ["jwt_signed_with_identity_secret"]

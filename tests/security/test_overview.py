@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from security import crypto
-from security.actions import record_readiness, set_enforcement
+from security.actions.platforms import record_readiness, set_enforcement
 from security.models import PlatformSettings
 from tests.factories import secret_of
 from workspaces.models import AuditEvent
@@ -38,11 +38,13 @@ READINESS = {
 
 
 def overview_url(workspace):
-    return reverse("overview", kwargs={"app_id": workspace.app_id})
+    return reverse("security:overview", kwargs={"app_id": workspace.app_id})
 
 
 def change_url(workspace, platform="web"):
-    return reverse("platform-change", kwargs={"app_id": workspace.app_id, "platform": platform})
+    return reverse(
+        "security:platform-change", kwargs={"app_id": workspace.app_id, "platform": platform}
+    )
 
 
 def settings_of(workspace, platform="web"):
@@ -69,7 +71,7 @@ def test_non_members_get_404_on_the_overview(client, workspace, personas, role):
 def test_anonymous_visitors_are_sent_to_login(client, workspace):
     response = client.get(overview_url(workspace))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("workspaces:login"))
 
 
 def test_secret_is_masked_and_never_in_the_html(client, workspace, personas):
@@ -177,7 +179,9 @@ def test_garbage_change_is_refused_with_a_message(client, workspace, personas):
 
 def test_unknown_platform_is_404(client, workspace, personas):
     client.force_login(personas["admin"])
-    response = client.post(change_url(workspace, "windows"), {"flag": "enforced", "value": "on"})
+    response = client.post(
+        f"/w/{workspace.app_id}/security/windows/change", {"flag": "enforced", "value": "on"}
+    )
     assert response.status_code == 404
 
 

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from security.actions import record_readiness, set_enforcement
+from security.actions.platforms import record_readiness, set_enforcement
 from security.models import PlatformSettings
 from tests.factories import PASSWORD, secret_of
 from tests.security.test_overview import READINESS
@@ -25,15 +25,17 @@ def api():
 
 
 def list_url(ws):
-    return reverse("api-platform-list", kwargs={"app_id": ws.app_id})
+    return reverse("security-api:platform-list", kwargs={"app_id": ws.app_id})
 
 
 def patch_url(ws, platform="web"):
-    return reverse("api-platform-update", kwargs={"app_id": ws.app_id, "platform": platform})
+    return reverse(
+        "security-api:platform-update", kwargs={"app_id": ws.app_id, "platform": platform}
+    )
 
 
 def reveal_url(ws, platform="web"):
-    return reverse("api-secret-reveal", kwargs={"app_id": ws.app_id, "platform": platform})
+    return reverse("security-api:secret-reveal", kwargs={"app_id": ws.app_id, "platform": platform})
 
 
 def flags(ws, platform="web"):
@@ -172,7 +174,9 @@ def test_a_form_body_may_still_say_true(api, workspace, personas):
 
 def test_unknown_platform_is_404(api, workspace, personas):
     api.force_authenticate(personas["admin"])
-    response = api.patch(patch_url(workspace, "tv"), {"enforced": True}, format="json")
+    response = api.patch(
+        f"/api/v1/workspaces/{workspace.app_id}/platforms/tv/", {"enforced": True}, format="json"
+    )
     assert response.status_code == 404
 
 
@@ -189,7 +193,7 @@ def test_reveal_with_a_wrong_password_is_403(api, workspace, personas):
     api.force_authenticate(personas["admin"])
     response = api.post(reveal_url(workspace), {"password": "wrong"}, format="json")
     assert response.status_code == 403
-    assert response.json()["error"] == "reauthentication_failed"
+    assert response.json()["error"] == "wrong_password"
     assert not AuditEvent.objects.filter(action="secret.revealed").exists()
 
 
@@ -203,7 +207,7 @@ def test_reveal_without_password_is_400(api, workspace, personas):
 def test_reveal_with_a_password_that_is_not_text_is_400(api, workspace, personas, password):
     api.force_authenticate(personas["admin"])
     response = api.post(reveal_url(workspace), {"password": password}, format="json")
-    assert (response.status_code, response.json()["error"]) == (400, "validation_error")
+    assert (response.status_code, response.json()["error"]) == (400, "password_required")
     assert "password" in response.json()["fields"]
 
 

@@ -20,7 +20,9 @@ def _private_cache(settings):
 
 
 def reveal_url(workspace, platform="web"):
-    return reverse("secret-reveal", kwargs={"app_id": workspace.app_id, "platform": platform})
+    return reverse(
+        "security:secret-reveal", kwargs={"app_id": workspace.app_id, "platform": platform}
+    )
 
 
 def test_reveal_first_asks_for_the_password(client, workspace, personas):
@@ -96,4 +98,7 @@ def test_reveal_needs_post(client, workspace, personas):
 
 def test_unknown_platform_cannot_be_revealed(client, workspace, personas):
     client.force_login(personas["admin"])
-    assert client.post(reveal_url(workspace, "tv"), {"password": PASSWORD}).status_code == 404
+    assert (
+        client.post(f"/w/{workspace.app_id}/security/tv/reveal", {"password": PASSWORD}).status_code
+        == 404
+    )

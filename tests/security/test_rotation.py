@@ -7,11 +7,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from security import rotation, rotation_display
-from security.actions import set_enforcement
+from security import display
+from security.actions import secret_rotation as rotation
+from security.actions.platforms import set_enforcement
 from security.hashing import user_hash
 from security.models import IdentitySecret, RotationMode, RotationState, SecretState
 from tests.factories import secret_of
+from workspaces.refusals import Refused
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +42,7 @@ def test_gap_request_waits_for_enforcement_off_when_enforced(workspace, personas
     set_enforcement(workspace, "web", True, actor=personas["admin"])
     request = open_gap(workspace, personas)
     assert request.state == RotationState.REQUESTED
-    with pytest.raises(rotation.RotationConflict) as exc:
+    with pytest.raises(Refused) as exc:
         rotation.rotate(request.pk, actor=personas["support"])
     assert exc.value.code == "platform_enforced"
     assert "turn it off" in exc.value.message
@@ -71,7 +73,7 @@ def test_whole_gap_workflow_rotates_retires_and_completes(client, workspace, per
     assert retired.state == SecretState.RETIRED and retired.plaintext() == old
 
     # Turning enforcement on before anyone saw the new secret would lock every user out.
-    with pytest.raises(rotation.RotationConflict) as exc:
+    with pytest.raises(Refused) as exc:
         set_enforcement(workspace, "web", True, actor=admin)
     assert exc.value.code == "secret_not_viewed"
 
@@ -111,7 +113,7 @@ def test_re_enabling_before_rotation_sends_request_back_to_requested(workspace, 
 def test_second_rotate_is_refused_not_repeated(workspace, personas):
     request = open_gap(workspace, personas)
     rotation.rotate(request.pk, actor=personas["support"])
-    with pytest.raises(rotation.RotationConflict) as exc:
+    with pytest.raises(Refused) as exc:
         rotation.rotate(request.pk, actor=personas["support"])
     assert exc.value.code == "already_rotated"
     assert IdentitySecret.objects.filter(workspace=workspace, platform="web").count() == 2
@@ -119,7 +121,7 @@ def test_second_rotate_is_refused_not_repeated(workspace, personas):
 
 def test_only_one_open_request_per_platform(workspace, personas):
     open_gap(workspace, personas)
-    with pytest.raises(rotation.RotationConflict) as exc:
+    with pytest.raises(Refused) as exc:
         open_gap(workspace, personas)
     assert exc.value.code == "rotation_already_open"
     open_gap(workspace, personas, platform="ios")
@@ -132,7 +134,7 @@ def test_cancel_only_before_rotation(workspace, personas):
     assert request.state == RotationState.CANCELLED
     again = open_gap(workspace, personas)
     rotation.rotate(again.pk, actor=personas["support"])
-    with pytest.raises(rotation.RotationConflict) as exc:
+    with pytest.raises(Refused) as exc:
         rotation.cancel(again.pk, actor=personas["support"])
     assert exc.value.code == "wrong_state"
 
@@ -206,7 +208,7 @@ def test_overlap_deadline_retires_the_old_secret(client, workspace, personas):
 
 @pytest.mark.parametrize("hours", [0, 169, None])
 def test_overlap_needs_a_deadline_between_one_hour_and_seven_days(workspace, personas, hours):
-    with pytest.raises(ValueError, match="1 hour to 7 days"):
+    with pytest.raises(Refused, match="1 (hour )?to 168 hours") as refused:
         rotation.open_request(
             workspace,
             "web",
@@ -216,9 +218,10 @@ def test_overlap_needs_a_deadline_between_one_hour_and_seven_days(workspace, per
             overlap_hours=hours,
             actor=personas["support"],
         )
+    assert (refused.value.status, refused.value.field) == (400, "overlap_hours")
 
 
 def test_next_step_names_what_the_admin_must_do(workspace, personas):
     set_enforcement(workspace, "web", True, actor=personas["admin"])
     request = open_gap(workspace, personas)
-    assert "Turn off enforcement on Web" in rotation_display.next_step(request)
+    assert "Turn off enforcement on Web" in display.next_step(request)

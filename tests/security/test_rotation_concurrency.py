@@ -5,10 +5,11 @@ import threading
 import pytest
 from django.db import connection
 
-from security import rotation
-from security.actions import set_enforcement
+from security.actions import secret_rotation as rotation
+from security.actions.platforms import set_enforcement
 from security.models import IdentitySecret, RotationMode
 from tests.factories import make_user, make_workspace
+from workspaces.refusals import Refused
 
 
 def race(*actions):
@@ -49,7 +50,7 @@ def test_two_rotates_rotate_once(setup):
         lambda: rotation.rotate(request.pk, actor=support),
         lambda: rotation.rotate(request.pk, actor=support),
     )
-    conflicts = [r for r in results if isinstance(r, rotation.RotationConflict)]
+    conflicts = [r for r in results if isinstance(r, Refused)]
     assert len(conflicts) == 1, results
     assert IdentitySecret.objects.filter(workspace=workspace, platform="web").count() == 2
 
@@ -65,7 +66,7 @@ def test_rotate_racing_re_enable_has_exactly_one_winner(setup):
         lambda: rotation.rotate(request.pk, actor=support),
         lambda: set_enforcement(workspace, "web", True, actor=admin),
     )
-    conflicts = [r for r in results if isinstance(r, rotation.RotationConflict)]
+    conflicts = [r for r in results if isinstance(r, Refused)]
     assert len(conflicts) == 1, results
     request.refresh_from_db()
     rotated = IdentitySecret.objects.filter(workspace=workspace, platform="web").count() == 2

@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from installcheck import counting, ping
-from security.actions import set_enforcement, set_hmac_allowed
+from security.actions.platforms import set_enforcement, set_hmac_allowed
 from security.hashing import user_hash
 from security.models import IdentitySecret, MessengerKey
 from tests.factories import current_key, secret_of

@@ -167,7 +167,7 @@ def test_no_snippet_embeds_a_secret(snippet):
 @pytest.mark.parametrize("role", ["admin", "developer", "viewer"])
 def test_every_member_sees_every_snippet(client, workspace, personas, role):
     client.force_login(personas[role])
-    response = client.get(reverse("snippets", kwargs={"app_id": workspace.app_id}))
+    response = client.get(reverse("security:snippets", kwargs={"app_id": workspace.app_id}))
     html = response.content.decode()
     assert response.status_code == 200
     for language in ("Python (Django)", "Ruby (Rails)", "Node.js", "PHP", "Java", "Go", "C#"):
@@ -181,7 +181,9 @@ def test_snippets_page_shows_no_secret(client, workspace, personas):
     from tests.factories import current_key, secret_of
 
     client.force_login(personas["admin"])
-    html = client.get(reverse("snippets", kwargs={"app_id": workspace.app_id})).content.decode()
+    html = client.get(
+        reverse("security:snippets", kwargs={"app_id": workspace.app_id})
+    ).content.decode()
     assert secret_of(workspace, "web") not in html
     assert current_key(workspace)[1] not in html
 
@@ -190,5 +192,5 @@ def test_snippets_page_shows_no_secret(client, workspace, personas):
 @pytest.mark.parametrize("who", ["outsider", "support"])
 def test_snippets_page_is_404_for_outsider_and_support(client, workspace, personas, who):
     client.force_login(personas[who])
-    response = client.get(reverse("snippets", kwargs={"app_id": workspace.app_id}))
+    response = client.get(reverse("security:snippets", kwargs={"app_id": workspace.app_id}))
     assert response.status_code == 404

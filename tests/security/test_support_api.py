@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from security.models import RotationRequest, RotationState
 from tests.factories import secret_of
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from security.actions import set_enforcement
+from security.actions.platforms import set_enforcement
 from security.models import RotationRequest, RotationState
 from tests.factories import secret_of
 
@@ -88,7 +88,7 @@ def test_support_opens_follows_and_rotates_in_the_console(client, workspace, per
 def test_open_form_errors_show_beside_the_field(client, workspace, personas, data, field_error):
     logged_in(client, personas["support"])
     response = client.post(f"/support/w/{workspace.app_id}/", data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field_error in response.content.decode()
     assert not RotationRequest.objects.exists()
 
@@ -119,7 +119,7 @@ def test_unknown_workspace_and_request_are_404_for_support(client, personas):
 
 
 def test_admin_retires_the_old_secret_of_an_overlap_from_the_banner(client, workspace, personas):
-    from security import rotation
+    from security.actions import secret_rotation as rotation
     from security.models import RotationMode
 
     request = rotation.open_request(
@@ -146,7 +146,7 @@ def test_admin_retires_the_old_secret_of_an_overlap_from_the_banner(client, work
     ("role", "status"), [("developer", 403), ("viewer", 403), ("outsider", 404), ("support", 404)]
 )
 def test_only_the_admin_may_retire_the_old_secret(client, workspace, personas, role, status):
-    from security import rotation
+    from security.actions import secret_rotation as rotation
     from security.models import RotationMode
 
     request = rotation.open_request(

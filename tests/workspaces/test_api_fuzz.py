@@ -37,9 +37,9 @@ import schemathesis
 
 from installcheck.jobs import CHECK_INSTALLATION
 from installcheck.models import Installation, Job, JobState, VerificationFailure
-from security.jwt_actions import rotate_messenger_key
+from security.actions.jwt_keys import rotate_messenger_key
+from security.actions.secret_rotation import open_request
 from security.models import MessengerKey, Platform
-from security.rotation import open_request
 from tests.factories import make_user, make_workspace, secret_of
 from workspaces.actions import add_member, add_trusted_domain, grant_support
 from workspaces.models import ApiToken

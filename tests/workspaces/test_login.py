@@ -8,7 +8,9 @@ pytestmark = pytest.mark.django_db
 
 
 def attempt(client, username, password, **extra):
-    return client.post(reverse("login"), {"username": username, "password": password}, **extra)
+    return client.post(
+        reverse("workspaces:login"), {"username": username, "password": password}, **extra
+    )
 
 
 def test_login_leads_to_the_workspace_picker(client, workspace, personas):
@@ -73,9 +75,9 @@ def test_without_a_trusted_proxy_forwarded_for_is_ignored():
 
 def test_logout_returns_to_login(client, personas):
     client.force_login(personas["admin"])
-    response = client.post(reverse("logout"))
+    response = client.post(reverse("workspaces:logout"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("login")
+    assert response["Location"] == reverse("workspaces:login")
 
 
 def test_picker_lists_only_own_workspaces(client, workspace, personas):
@@ -83,6 +85,6 @@ def test_picker_lists_only_own_workspaces(client, workspace, personas):
 
     make_workspace("Hidden Corp")
     client.force_login(personas["viewer"])
-    html = client.get(reverse("home")).content.decode()
+    html = client.get(reverse("workspaces:home")).content.decode()
     assert "Acme" in html
     assert "Hidden Corp" not in html

@@ -17,15 +17,15 @@ def shown_key(response):
 
 
 def test_profile_needs_login(client):
-    assert client.get(reverse("profile")).status_code == 302
+    assert client.get(reverse("workspaces:profile")).status_code == 302
 
 
 def test_user_creates_a_token_and_sees_it_once(client, personas):
     client.force_login(personas["developer"])
-    response = client.post(reverse("profile"))
+    response = client.post(reverse("workspaces:profile"))
     key = shown_key(response)
     assert "no-store" in response["Cache-Control"]
-    later = client.get(reverse("profile")).content.decode()
+    later = client.get(reverse("workspaces:profile")).content.decode()
     assert key not in later
     assert key[-4:] in later
     assert AuditEvent.objects.filter(action="api_token.created").exists()
@@ -44,8 +44,8 @@ def test_only_a_digest_of_the_token_is_stored(personas):
 
 def test_regenerating_replaces_the_old_token(client, personas):
     client.force_login(personas["viewer"])
-    old = shown_key(client.post(reverse("profile")))
-    new = shown_key(client.post(reverse("profile")))
+    old = shown_key(client.post(reverse("workspaces:profile")))
+    new = shown_key(client.post(reverse("workspaces:profile")))
     assert new != old
     assert ApiToken.objects.filter(user=personas["viewer"]).count() == 1
     assert AuditEvent.objects.filter(action="api_token.regenerated").exists()

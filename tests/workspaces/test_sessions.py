@@ -20,7 +20,9 @@ API = "/api/v1/workspaces/"
 
 def logged_in(username):
     client = Client()
-    response = client.post(reverse("login"), {"username": username, "password": PASSWORD})
+    response = client.post(
+        reverse("workspaces:login"), {"username": username, "password": PASSWORD}
+    )
     assert response.status_code == 302
     return client
 
@@ -33,11 +35,11 @@ def replay(session_key):
 
 
 def is_logged_out(client):
-    page = client.get(reverse("profile"))
+    page = client.get(reverse("workspaces:profile"))
     api = client.get(API)
     return (
         page.status_code == 302
-        and page["Location"].startswith(reverse("login"))
+        and page["Location"].startswith(reverse("workspaces:login"))
         and api.status_code in (401, 403)
     )
 
@@ -55,14 +57,16 @@ def test_login_gives_a_new_session_key(client, personas):
     planted.save()
     client.cookies["sessionid"] = planted.session_key
 
-    response = client.post(reverse("login"), {"username": "viewer", "password": PASSWORD})
+    response = client.post(
+        reverse("workspaces:login"), {"username": "viewer", "password": PASSWORD}
+    )
 
     assert response.status_code == 302
     new_key = client.cookies["sessionid"].value
     assert new_key != planted.session_key
     assert not Session.objects.filter(session_key=planted.session_key).exists()
     assert is_logged_out(replay(planted.session_key))
-    assert client.get(reverse("profile")).status_code == 200
+    assert client.get(reverse("workspaces:profile")).status_code == 200
 
 
 def test_logout_kills_the_session_on_the_server(personas):
@@ -70,7 +74,7 @@ def test_logout_kills_the_session_on_the_server(personas):
     key = client.cookies["sessionid"].value
     assert replay(key).get(API).status_code == 200
 
-    assert client.post(reverse("logout")).status_code in (200, 302)
+    assert client.post(reverse("workspaces:logout")).status_code in (200, 302)
 
     assert not Session.objects.filter(session_key=key).exists()
     assert is_logged_out(replay(key))
@@ -78,8 +82,8 @@ def test_logout_kills_the_session_on_the_server(personas):
 
 def test_logout_is_post_only(personas):
     client = logged_in("viewer")
-    assert client.get(reverse("logout")).status_code == 405
-    assert client.get(reverse("profile")).status_code == 200
+    assert client.get(reverse("workspaces:logout")).status_code == 405
+    assert client.get(reverse("workspaces:profile")).status_code == 200
 
 
 def deactivate_by_save(user, admin_client):
@@ -139,7 +143,9 @@ def test_deactivation_ends_sessions_and_tokens_at_once(personas, deactivate):
     # The others keep their sessions.
     assert Session.objects.filter(session_key=admin_client.cookies["sessionid"].value).exists()
     # And the deactivated user cannot log in again.
-    again = Client().post(reverse("login"), {"username": "developer", "password": PASSWORD})
+    again = Client().post(
+        reverse("workspaces:login"), {"username": "developer", "password": PASSWORD}
+    )
     assert again.status_code == 200
 
 
@@ -162,7 +168,7 @@ def test_the_deactivate_command_is_audited_and_refuses_twice(personas):
 def test_a_password_change_ends_the_other_sessions(personas):
     user = personas["admin"]
     other = logged_in("admin")
-    assert other.get(reverse("profile")).status_code == 200
+    assert other.get(reverse("workspaces:profile")).status_code == 200
 
     user.set_password("a brand new passphrase 2")
     user.save()

@@ -9,15 +9,15 @@ pytestmark = pytest.mark.django_db
 
 
 def page_url(ws):
-    return reverse("trusted-domains", kwargs={"app_id": ws.app_id})
+    return reverse("workspaces:trusted-domains", kwargs={"app_id": ws.app_id})
 
 
 def remove_url(ws, entry):
-    return reverse("trusted-domain-remove", kwargs={"app_id": ws.app_id, "pk": entry.pk})
+    return reverse("workspaces:trusted-domain-remove", kwargs={"app_id": ws.app_id, "pk": entry.pk})
 
 
 def api_url(ws):
-    return reverse("api-trusted-domain-list", kwargs={"app_id": ws.app_id})
+    return reverse("workspaces-api:trusted-domain-list", kwargs={"app_id": ws.app_id})
 
 
 def test_empty_list_warns_before_the_first_entry(client, workspace, personas):
@@ -129,7 +129,8 @@ def test_api_lists_adds_and_deletes(workspace, personas):
     listed = api.get(api_url(workspace)).json()
     assert [row["domain"] for row in listed] == ["*.example.com"]
     detail = reverse(
-        "api-trusted-domain-detail", kwargs={"app_id": workspace.app_id, "pk": listed[0]["id"]}
+        "workspaces-api:trusted-domain-detail",
+        kwargs={"app_id": workspace.app_id, "pk": listed[0]["id"]},
     )
     assert api.delete(detail).status_code == 204
     assert api.get(api_url(workspace)).json() == []

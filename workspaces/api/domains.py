@@ -10,8 +10,8 @@ from ..access import workspace_for
 from ..actions import add_trusted_domain, remove_trusted_domain
 from ..audit import audit_events_for, filter_events, safe_changes
 from ..auth import client_ip
-from ..domains import InvalidDomain
-from .errors import Conflict, error_responses
+from ..domains import MAX_PATTERN_LENGTH
+from .errors import error_responses
 from .pagination import PAGE_PARAMETERS, paginate, paginated
 from .query import text_param
 from .serializers import TextField
@@ -19,7 +19,7 @@ from .serializers import TextField
 
 class TrustedDomainSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    domain = TextField(min_length=1, max_length=300)
+    domain = TextField(min_length=1, max_length=MAX_PATTERN_LENGTH)
     created_at = serializers.DateTimeField(read_only=True)
 
 
@@ -63,17 +63,9 @@ def trusted_domain_list(request, app_id):
     workspace = workspace_for(request.user, app_id, need="admin")
     serializer = TrustedDomainSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    try:
-        entry = add_trusted_domain(
-            workspace,
-            serializer.validated_data["domain"],
-            actor=request.user,
-            ip=client_ip(request),
-        )
-    except InvalidDomain as exc:
-        raise serializers.ValidationError({"domain": [str(exc)]}) from None
-    except ValueError as exc:
-        raise Conflict("duplicate_domain", str(exc)) from None
+    entry = add_trusted_domain(
+        workspace, serializer.validated_data["domain"], actor=request.user, ip=client_ip(request)
+    )
     return Response(TrustedDomainSerializer(entry).data, status=201)
 
 

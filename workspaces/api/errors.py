@@ -4,9 +4,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from ..refusals import rate_limited, refusal_for
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -16,22 +19,9 @@ _CODES = {
     exceptions.MethodNotAllowed: "method_not_allowed",
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.Throttled: "rate_limited",
     exceptions.ParseError: "bad_request",
     exceptions.ValidationError: "validation_error",
 }
-
-
-class Conflict(exceptions.APIException):
-    """The request is valid but the current state forbids it (409)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-    def __init__(self, code, message, **extra):
-        super().__init__(detail=message, code=code)
-        self.error_code = code
-        self.extra = extra
 
 
 @csrf_exempt
@@ -40,7 +30,23 @@ def no_such_route(request, *args, **kwargs):
     return JsonResponse({"error": "not_found", "message": "Not found."}, status=404)
 
 
+def _json(request, response):
+    if request is not None:
+        # An error is JSON even where the route also renders HTML (the job's htmx partial),
+        # whose template expects the object the error is about.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+    return response
+
+
 def json_exception_handler(exc, context):
+    request = context.get("request")
+    if isinstance(exc, exceptions.Throttled):
+        exc = rate_limited(int(exc.wait or 1))
+    refusal = refusal_for(exc)
+    if refusal is not None:
+        response = Response(refusal.as_json(), status=refusal.status, headers=refusal.headers())
+        return _json(request, response)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, PermissionDenied):
@@ -48,15 +54,7 @@ def json_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         return None
-    request = context.get("request")
-    if request is not None:
-        # An error is JSON even where the route also renders HTML (the job's htmx partial),
-        # whose template expects the object the error is about.
-        request.accepted_renderer = JSONRenderer()
-        request.accepted_media_type = JSONRenderer.media_type
-    if isinstance(exc, Conflict):
-        response.data = {"error": exc.error_code, "message": str(exc.detail), **exc.extra}
-        return response
+    _json(request, response)
     code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
     if isinstance(exc, exceptions.ValidationError):
         response.data = {
@@ -80,7 +78,10 @@ ERROR = inline_serializer(
         "error": serializers.CharField(help_text="A stable code, e.g. not_found."),
         "message": serializers.CharField(),
         "fields": serializers.DictField(
-            required=False, help_text="validation_error only: the messages by field."
+            required=False, help_text="400 only: the messages by field."
+        ),
+        "retry_after": serializers.IntegerField(
+            required=False, help_text="429 and 503: seconds to wait, as in Retry-After."
         ),
     },
 )
@@ -88,9 +89,9 @@ _WHY = {
     400: "validation_error (with fields) or another bad-request code",
     403: "not_authenticated, authentication_failed or permission_denied (the role may not)",
     404: "not_found: not a workspace of the caller's, or no such object in it",
-    409: "conflict: the current state forbids it",
+    409: "the current state forbids it (a code that says which)",
     429: "rate_limited; see Retry-After",
-    503: "a service this needs is unavailable; try again",
+    503: "service_unavailable (see Retry-After) or secret_unreadable",
 }
 
 

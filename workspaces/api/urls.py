@@ -1,18 +1,19 @@
 from django.urls import path
 
+from .. import converters  # noqa: F401  (registers the app_id converter)
 from . import domains, views
 
+app_name = "workspaces-api"
+
+W = "workspaces/<app_id:app_id>"
+
 urlpatterns = [
-    path("workspaces/", views.workspace_list, name="api-workspace-list"),
+    path("workspaces/", views.workspace_list, name="workspace-list"),
+    path(f"{W}/trusted-domains/", domains.trusted_domain_list, name="trusted-domain-list"),
     path(
-        "workspaces/<slug:app_id>/trusted-domains/",
-        domains.trusted_domain_list,
-        name="api-trusted-domain-list",
-    ),
-    path(
-        "workspaces/<slug:app_id>/trusted-domains/<int:pk>/",
+        f"{W}/trusted-domains/<int:pk>/",
         domains.trusted_domain_detail,
-        name="api-trusted-domain-detail",
+        name="trusted-domain-detail",
     ),
-    path("workspaces/<slug:app_id>/audit/", domains.audit_list, name="api-audit-list"),
+    path(f"{W}/audit/", domains.audit_list, name="audit-list"),
 ]

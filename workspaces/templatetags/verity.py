@@ -3,18 +3,20 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from ..models import Membership
+
 register = template.Library()
 
 # The workspace pages, in menu order: (label, url name). Each takes app_id.
 WORKSPACE_PAGES = (
-    ("Security", "overview"),
-    ("Hash checker", "hash-checker"),
-    ("JWT keys", "jwt-keys"),
-    ("Token debugger", "jwt-debugger"),
-    ("Installation", "installations"),
-    ("Trusted domains", "trusted-domains"),
-    ("Code snippets", "snippets"),
-    ("Audit log", "audit-log"),
+    ("Security", "security:overview"),
+    ("Hash checker", "security:hash-checker"),
+    ("JWT keys", "security:jwt-keys"),
+    ("Token debugger", "security:jwt-debugger"),
+    ("Installation", "installcheck:installations"),
+    ("Trusted domains", "workspaces:trusted-domains"),
+    ("Code snippets", "security:snippets"),
+    ("Audit log", "workspaces:audit-log"),
 )
 
 
@@ -29,7 +31,7 @@ def _pages(app_id):
 @register.inclusion_tag("workspaces/_nav.html", takes_context=True)
 def workspace_nav(context, workspace):
     request = context.get("request")
-    current = getattr(getattr(request, "resolver_match", None), "url_name", None)
+    current = getattr(getattr(request, "resolver_match", None), "view_name", None)
     return {"pages": list(_pages(workspace.app_id)), "current": current}
 
 
@@ -42,8 +44,6 @@ def workspace_home(workspace):
 @register.simple_tag(takes_context=True)
 def twin_url(context, workspace):
     """The same page in the twin workspace, or "" when the user is not a member there."""
-    from ..models import Membership
-
     twin = workspace.twin
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -58,7 +58,7 @@ def twin_url(context, workspace):
             return reverse(match.view_name, kwargs={"app_id": twin.app_id})
         except NoReverseMatch:
             pass
-    return workspace_home(twin) or reverse("home")
+    return workspace_home(twin) or reverse("workspaces:home")
 
 
 @register.filter

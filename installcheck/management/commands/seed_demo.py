@@ -10,7 +10,8 @@ from django.test import RequestFactory
 from installcheck.counting import buffer
 from installcheck.fold import fold
 from installcheck.ping import ping as gateway_view
-from security.actions import create_workspace, set_enforcement
+from security.actions.platforms import set_enforcement
+from security.actions.secrets import create_workspace
 from security.hashing import user_hash
 from security.models import IdentitySecret, SecretState
 from workspaces.actions import add_member, get_or_create_user, grant_support

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from security.actions import create_workspace
+from security.actions.secrets import create_workspace
 from workspaces.actions import add_member
 from workspaces.models import Role
 

@@ -4,10 +4,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from .access import is_support
-from .actions import record_audit
-from .auth import client_ip
-from .models import ApiToken, Membership
+from ..access import is_support
+from ..actions import record_audit
+from ..auth import client_ip
+from ..models import ApiToken, Membership
 
 
 @login_required

@@ -7,23 +7,28 @@ until a deadline, so no user is ever impersonable; the request completes when th
 customer confirms or the deadline passes.
 
 Every transition locks the platform's settings row first and the request second (the
-same order as set_enforcement), checks that the move is in TRANSITIONS, and records a
-timeline step and an audit event; a lost race is a RotationConflict (HTTP 409).
+same order as change_platform), checks that the move is in TRANSITIONS, and records a
+timeline step and an audit event; a lost race is a Refused (HTTP 409).
+
+(JWT messenger keys rotate differently, by the workspace's own admins:
+``security.actions.jwt_keys.rotate_messenger_key``.)
 """
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from workspaces.actions import mark_config_changed, record_audit
 from workspaces.models import Membership, Role
+from workspaces.refusals import Refused
 
-from . import crypto
-from .models import (
+from .. import crypto
+from ..display import next_step
+from ..models import (
     IdentitySecret,
-    Platform,
     PlatformSettings,
     RotationMode,
     RotationReason,
@@ -32,7 +37,13 @@ from .models import (
     RotationStep,
     SecretState,
 )
-from .rotation_display import next_step
+from ..validators import (
+    checked,
+    validate_overlap_hours,
+    validate_rotation_request,
+    validate_ticket,
+)
+from ..vocabulary import OPEN_ROTATION_STATES, ROTATED_STATES, platform_label
 
 S = RotationState
 
@@ -51,18 +62,6 @@ TRANSITIONS = {
     },
 }
 
-MIN_OVERLAP_HOURS = 1
-MAX_OVERLAP_HOURS = 7 * 24
-
-
-class RotationConflict(Exception):
-    """A transition the current state does not allow; ``code`` is the API error code."""
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
 
 def _label(actor):
     return getattr(actor, "username", "") or "system"
@@ -71,7 +70,7 @@ def _label(actor):
 def _move(request, new_state, *, actor, note="", ip=None):
     allowed = TRANSITIONS[request.mode].get(request.state, set())
     if new_state not in allowed:
-        raise RotationConflict(
+        raise Refused(
             "wrong_state",
             f"This request is {request.get_state_display().lower()}; it cannot become "
             f"{S(new_state).label.lower()}.",
@@ -109,12 +108,12 @@ def _notify_admins(request):
     if not emails:
         return
     subject = (
-        f"[Verity] {request.workspace.display_name}: {Platform(request.platform).label} secret "
+        f"[Verity] {request.workspace.display_name}: {platform_label(request.platform)} secret "
         f"rotation {request.get_state_display().lower()}"
     )
     body = (
         f"Rotation request #{request.pk} (ticket {request.ticket}) for the "
-        f"{Platform(request.platform).label} identity secret of {request.workspace.display_name} "
+        f"{platform_label(request.platform)} identity secret of {request.workspace.display_name} "
         f"is now: {request.get_state_display()}.\n\n{next_step(request)}\n"
     )
     transaction.on_commit(
@@ -136,21 +135,18 @@ def _locked(request_id):
 
 def open_request(workspace, platform, *, mode, reason, ticket, actor, overlap_hours=None, ip=None):
     """Open a rotation request; at most one open request per (workspace, platform)."""
-    if platform not in Platform.values:
-        raise ValueError(f"platform must be one of {', '.join(Platform.values)}")
-    if mode not in RotationMode.values:
-        raise ValueError(f"mode must be one of {', '.join(RotationMode.values)}")
-    if reason not in RotationReason.values:
-        raise ValueError(f"reason must be one of {', '.join(RotationReason.values)}")
-    ticket = (ticket or "").strip()
-    if not ticket or len(ticket) > 100:
-        raise ValueError("A ticket reference (at most 100 characters) is required.")
+    if mode not in RotationMode.values or reason not in RotationReason.values:
+        raise Refused("invalid_choice", "Choose a mode and a reason from the list.", status=400)
+    ticket = checked(validate_ticket, ticket, field="ticket").strip()
+    try:
+        validate_rotation_request(mode, overlap_hours)
+    except ValidationError as exc:
+        raise Refused(
+            "overlap_hours_required", exc.messages[0], status=400, field="overlap_hours"
+        ) from None
     overlap_until = None
     if mode == RotationMode.OVERLAP:
-        if not isinstance(overlap_hours, int) or not (
-            MIN_OVERLAP_HOURS <= overlap_hours <= MAX_OVERLAP_HOURS
-        ):
-            raise ValueError("The overlap must last from 1 hour to 7 days (168 hours).")
+        checked(validate_overlap_hours, overlap_hours, field="overlap_hours")
         overlap_until = timezone.now() + timedelta(hours=overlap_hours)
     try:
         with transaction.atomic():
@@ -186,9 +182,9 @@ def open_request(workspace, platform, *, mode, reason, ticket, actor, overlap_ho
             else:
                 _notify_admins(request)
     except IntegrityError:
-        raise RotationConflict(
+        raise Refused(
             "rotation_already_open",
-            f"{Platform(platform).label} already has an open rotation request; follow or "
+            f"{platform_label(platform)} already has an open rotation request; follow or "
             "cancel it first.",
         ) from None
     return request
@@ -200,11 +196,11 @@ def rotate(request_id, *, actor, ip=None):
     finds the request already rotated and gets a conflict, not a second rotation."""
     request, settings_row = _locked(request_id)
     if request.state == S.ROTATED:
-        raise RotationConflict("already_rotated", "This secret has already been rotated.")
+        raise Refused("already_rotated", "This secret has already been rotated.")
     if request.mode == RotationMode.GAP and settings_row.enforced:
-        raise RotationConflict(
+        raise Refused(
             "platform_enforced",
-            f"Enforcement is on for {Platform(request.platform).label}. The customer must turn "
+            f"Enforcement is on for {platform_label(request.platform)}. The customer must turn "
             "it off in the security settings before support can rotate, or use overlap mode.",
         )
     _move(request, S.ROTATED, actor=actor, ip=ip)
@@ -216,13 +212,11 @@ def rotate(request_id, *, actor, ip=None):
     current.retired_at = now
     current.valid_until = request.overlap_until if request.mode == RotationMode.OVERLAP else None
     current.save(update_fields=["state", "retired_at", "valid_until"])
-    from .actions import new_identity_secret
-
     new = IdentitySecret.objects.create(
         workspace=request.workspace,
         platform=request.platform,
         version=current.version + 1,
-        ciphertext=crypto.encrypt(new_identity_secret()),
+        ciphertext=crypto.encrypt(crypto.new_identity_secret()),
         state=SecretState.CURRENT,
     )
     request.old_version, request.new_version = current.version, new.version
@@ -254,7 +248,7 @@ def finish_overlap(request_id, *, actor, ip=None):
     """The customer confirms the new secret is deployed: the old one stops now."""
     request, _ = _locked(request_id)
     if request.mode != RotationMode.OVERLAP:
-        raise RotationConflict(
+        raise Refused(
             "wrong_mode", "Only an overlap rotation is finished this way; turn enforcement on."
         )
     _retire_overlap(request, actor=actor, note="Confirmed by the customer.", ip=ip)
@@ -266,14 +260,14 @@ def expire_overlaps(now=None):
     now = now or timezone.now()
     due = RotationRequest.objects.filter(
         mode=RotationMode.OVERLAP,
-        state__in=[S.ROTATED, S.SECRET_VIEWED],
+        state__in=ROTATED_STATES,
         overlap_until__lte=now,
     ).values_list("pk", flat=True)
     done = 0
     for pk in list(due):
         with transaction.atomic():
             request, _ = _locked(pk)
-            if request.state in (S.ROTATED, S.SECRET_VIEWED):
+            if request.state in ROTATED_STATES:
                 _retire_overlap(request, actor=None, note="The overlap deadline passed.")
                 done += 1
     return done
@@ -282,7 +276,7 @@ def expire_overlaps(now=None):
 def open_request_for(workspace, platform):
     return (
         RotationRequest.objects.filter(workspace=workspace, platform=platform)
-        .filter(state__in=[S.REQUESTED, S.READY, S.ROTATED, S.SECRET_VIEWED])
+        .filter(state__in=OPEN_ROTATION_STATES)
         .first()
     )
 
@@ -292,7 +286,7 @@ def on_enforcement_change(workspace, platform, on, *, actor, ip=None):
     request = (
         RotationRequest.objects.select_for_update()
         .filter(workspace=workspace, platform=platform, mode=RotationMode.GAP)
-        .filter(state__in=[S.REQUESTED, S.READY, S.ROTATED, S.SECRET_VIEWED])
+        .filter(state__in=OPEN_ROTATION_STATES)
         .first()
     )
     if request is None:
@@ -302,7 +296,7 @@ def on_enforcement_change(workspace, platform, on, *, actor, ip=None):
     elif on and request.state == S.READY:
         _move(request, S.REQUESTED, actor=actor, note="Enforcement turned back on.", ip=ip)
     elif on and request.state == S.ROTATED:
-        raise RotationConflict(
+        raise Refused(
             "secret_not_viewed",
             "The secret was rotated but nobody has revealed the new one yet. Reveal it and "
             "deploy it to your servers before turning enforcement back on, or every "

@@ -1,28 +1,23 @@
-"""The hash checker service: gathers a workspace's candidate secrets, runs the pure
-diagnosis, rate-limits and audits each use (the checker is a signing oracle).
-
-Also builds the diagnosis of a gateway failure from the gateway's cached config, so the
-verification log explains an ``invalid_user_hash`` with the same codes as the checker.
-"""
+"""The developer tools: the hash checker and the token debugger. Each gathers the
+workspace's candidate secrets and keys, runs the pure diagnosis (diagnosis.py,
+jwt_debug.py), and is rate-limited and audited: both are signing oracles' cousins."""
 
 from dataclasses import dataclass
+
+from django.utils import timezone
 
 from workspaces.access import can
 from workspaces.actions import record_audit
 
-from . import diagnosis, ratelimit
-from .gateway import INVALID_USER_HASH
-from .models import IdentitySecret, MessengerKey, SecretState
+from .. import diagnosis, jwt_debug, ratelimit
+from ..gateway_diagnosis import this_platform_first
+from ..models import IdentitySecret, MessengerKey, SecretState
 
 # Enough for a developer working through a problem, far too few to mint hashes in bulk.
 RATE_LIMIT = 20
 RATE_WINDOW_SECONDS = 60
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after):
-        super().__init__(f"retry after {retry_after} s")
-        self.retry_after = retry_after
+DEBUG_RATE_LIMIT = 30  # tokens per user per window
+DEBUG_RATE_WINDOW = 60
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,7 @@ def candidates_for(workspace, platform):
     if twin is not None:
         rows = IdentitySecret.objects.filter(workspace=twin, state=SecretState.CURRENT)
         pairs = [(s.platform, s.plaintext()) for s in rows.order_by("platform")]
-        twin_secrets = _this_platform_first(pairs, platform)
+        twin_secrets = this_platform_first(pairs, platform)
     keys = tuple(
         (key.kid, key.plaintext())
         for key in MessengerKey.objects.filter(workspace=workspace).order_by("-created_at")
@@ -84,11 +79,11 @@ def candidates_for(workspace, platform):
 def check_hash(workspace, user, *, platform, user_id=None, email=None, user_hash=None, ip=None):
     """Run one check for ``user`` (a member with the "check" capability).
 
-    Raises RateLimited before doing any work once the user's budget is spent.
+    Refuses (429) before doing any work once the user's budget is spent.
     """
-    retry_after = ratelimit.hit("hash_checker", user.pk, RATE_LIMIT, RATE_WINDOW_SECONDS)
-    if retry_after:
-        raise RateLimited(retry_after)
+    ratelimit.limit(
+        "hash_checker", user.pk, RATE_LIMIT, RATE_WINDOW_SECONDS, what="Too many checks"
+    )
     candidates = candidates_for(workspace, platform)
     result = diagnosis.diagnose(platform, user_id, email, user_hash, candidates)
     may_see = can(workspace.role, "see_secrets")
@@ -118,44 +113,34 @@ def check_hash(workspace, user, *, platform, user_id=None, email=None, user_hash
     )
 
 
-def gateway_diagnosis(ping, decision, config):
-    """The findings (as dicts) of a gateway failure; [] unless it is invalid_user_hash.
-
-    Only called on failures: the retired and twin secrets load on first use per snapshot.
-    """
-    if decision.code != INVALID_USER_HASH or ping.user_hash is None:
-        return []
-    platform = config.platforms[ping.platform]
-    current = next((s for s in platform.secrets if s.valid_until is None), None)
-    extras = config.diagnosis_extras() if config.diagnosis_extras else None
-    candidates = diagnosis.Candidates(
-        current=current.secret if current else None,
-        current_version=_version(current.reference) if current else None,
-        other_platforms=tuple(
-            (name, s.secret)
-            for name, other in config.platforms.items()
-            if name != ping.platform
-            for s in other.secrets
-            if s.valid_until is None
-        ),
-        twin_name=extras.twin_name if extras else "",
-        twin_app_id=extras.twin_app_id if extras else "",
-        twin_secrets=_this_platform_first(extras.twin_secrets, ping.platform) if extras else (),
-        retired=extras.retired.get(ping.platform, ()) if extras else (),
-        jwt_keys=tuple((k.kid, k.key) for k in config.jwt_keys),
+def debug_token(workspace, token, *, actor, ip=None, now=None):
+    """Run the token debugger against this workspace's keys and secrets; audited without
+    the token (it may be a live credential)."""
+    ratelimit.limit(
+        "jwt-debug", actor.pk, DEBUG_RATE_LIMIT, DEBUG_RATE_WINDOW, what="Too many tokens debugged"
     )
-    result = diagnosis.diagnose(ping.platform, ping.user_id, ping.email, ping.user_hash, candidates)
-    return result.findings_as_dicts()
-
-
-def _version(reference):
-    # "hmac:web:v2" -> 2
-    try:
-        return int(reference.rsplit(":v", 1)[1])
-    except (IndexError, ValueError):
-        return None
-
-
-def _this_platform_first(pairs, platform):
-    # The likeliest mix-up is the same platform's secret of the twin: name that one.
-    return tuple(sorted(pairs, key=lambda pair: pair[0] != platform))
+    now = now or timezone.now()
+    keys = [
+        jwt_debug.DebugKey(
+            kid=k.kid,
+            key=k.plaintext(),
+            state=k.state(now),
+            valid_until=k.valid_until,
+            revoked_at=k.revoked_at,
+        )
+        for k in MessengerKey.objects.filter(workspace=workspace)
+    ]
+    secrets = [
+        (s.platform, s.plaintext())
+        for s in IdentitySecret.objects.filter(workspace=workspace, state=SecretState.CURRENT)
+    ]
+    result = jwt_debug.debug(token, keys, secrets, now)
+    record_audit(
+        "jwt.debugged",
+        actor=actor,
+        workspace=workspace,
+        target=(result.key or {}).get("kid", ""),
+        after={"valid": result.valid, "codes": result.codes},
+        ip=ip,
+    )
+    return result

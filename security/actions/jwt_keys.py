@@ -1,4 +1,4 @@
-"""State changes of messenger JWT keys: rotate, revoke, reveal; and the audited debugger.
+"""State changes of messenger JWT keys: rotate, revoke, reveal.
 
 Each change runs in a transaction, locks the workspace's keys (select_for_update), checks
 its precondition, writes an audit event (never the key) and bumps the config generation
@@ -11,30 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from workspaces.actions import mark_config_changed, record_audit
+from workspaces.refusals import Refused
 
-from . import crypto, jwt_debug
-from .actions import new_kid, new_messenger_key
-from .models import IdentitySecret, MessengerKey, SecretState
+from .. import crypto, jwt_debug, reauth
+from ..models import MessengerKey
+from ..validators import DEFAULT_GRACE_HOURS, checked, validate_grace_hours
 
-MAX_GRACE_HOURS = 168
-DEFAULT_GRACE_HOURS = 24
 END_NOW, KEEP = "end_now", "keep"
 OLDER_KEY_CHOICES = (END_NOW, KEEP)
-# The debugger checks signatures with every key: a signing oracle's cousin, so rate-limited.
-DEBUG_RATE_LIMIT = 30  # tokens per user per window
-DEBUG_RATE_WINDOW = 60
-MAX_TOKEN_LENGTH = 8 * 1024  # the gateway's body limit
-
-
-class KeyActionError(Exception):
-    """A refused key change: ``code`` is the API error code, ``status`` its HTTP status."""
-
-    def __init__(self, code, message, status=409, **extra):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.extra = extra
 
 
 def workspace_keys(workspace):
@@ -68,27 +52,6 @@ def _locked_keys(workspace):
     return list(MessengerKey.objects.select_for_update().filter(workspace=workspace))
 
 
-def parse_grace_hours(value):
-    """An int in 0..168 from a form or JSON value; raises KeyActionError (400)."""
-    if value is None or value == "":
-        return DEFAULT_GRACE_HOURS
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise KeyActionError("invalid_grace_hours", "grace_hours must be a whole number.", 400)
-    try:
-        hours = int(value)
-    except ValueError:
-        raise KeyActionError(
-            "invalid_grace_hours", "grace_hours must be a whole number.", 400
-        ) from None
-    if not 0 <= hours <= MAX_GRACE_HOURS:
-        raise KeyActionError(
-            "invalid_grace_hours",
-            f"grace_hours must be between 0 and {MAX_GRACE_HOURS} (one week).",
-            400,
-        )
-    return hours
-
-
 @transaction.atomic
 def rotate_messenger_key(workspace, *, grace_hours, older_key=None, actor, ip=None, now=None):
     """Make a fresh server-generated key current; the old one verifies for ``grace_hours``.
@@ -98,17 +61,24 @@ def rotate_messenger_key(workspace, *, grace_hours, older_key=None, actor, ip=No
     Returns the new MessengerKey.
     """
     now = now or timezone.now()
-    hours = parse_grace_hours(grace_hours)
+    hours = DEFAULT_GRACE_HOURS if grace_hours is None else grace_hours
+    checked(validate_grace_hours, hours, field="grace_hours")
     if older_key not in (None, *OLDER_KEY_CHOICES):
-        raise KeyActionError("invalid_older_key", 'older_key must be "end_now" or "keep".', 400)
+        raise Refused(
+            "invalid_older_key",
+            'older_key must be "end_now" or "keep".',
+            status=400,
+            field="older_key",
+        )
     keys = _locked_keys(workspace)
     current = next((k for k in keys if k.is_current), None)
     in_grace = [k for k in keys if k.state(now) == jwt_debug.GRACE]
     if in_grace and older_key is None:
-        raise KeyActionError(
+        raise Refused(
             "older_key_in_grace",
             "An older key is still in its grace period. Say whether to end its grace now "
             '("end_now") or keep its current deadline ("keep").',
+            field="older_key",
             older_keys=[{"kid": k.kid, "valid_until": k.valid_until.isoformat()} for k in in_grace],
         )
     ended = []
@@ -123,13 +93,13 @@ def rotate_messenger_key(workspace, *, grace_hours, older_key=None, actor, ip=No
         current.valid_until = now + timedelta(hours=hours)
         current.save(update_fields=["is_current", "valid_until"])
     existing = {k.kid for k in keys}
-    kid = new_kid()
+    kid = crypto.new_kid()
     while kid in existing:
-        kid = new_kid()
+        kid = crypto.new_kid()
     key = MessengerKey.objects.create(
         workspace=workspace,
         kid=kid,
-        ciphertext=crypto.encrypt(new_messenger_key()),
+        ciphertext=crypto.encrypt(crypto.new_messenger_key()),
         is_current=True,
         created_at=now,
         created_by=_actor(actor),
@@ -157,7 +127,7 @@ def rotate_messenger_key(workspace, *, grace_hours, older_key=None, actor, ip=No
 def _get(keys, kid):
     key = next((k for k in keys if k.kid == kid), None)
     if key is None:
-        raise KeyActionError("unknown_key", "This workspace has no key with that kid.", 404)
+        raise Refused("unknown_key", "This workspace has no key with that kid.", status=404)
     return key
 
 
@@ -168,9 +138,9 @@ def revoke_messenger_key(workspace, kid, *, actor, ip=None, now=None):
     now = now or timezone.now()
     key = _get(_locked_keys(workspace), kid)
     if key.revoked_at is not None:
-        raise KeyActionError("already_revoked", f"Key {kid} is already revoked.")
+        raise Refused("already_revoked", f"Key {kid} is already revoked.")
     if key.is_current:
-        raise KeyActionError(
+        raise Refused(
             "current_key",
             "The current key cannot be revoked: rotate with a grace period of 0 hours, which "
             "stops it at once and makes a new key current.",
@@ -195,63 +165,13 @@ def _isoformat(moment):
     return moment.isoformat() if moment else None
 
 
-@transaction.atomic
-def reveal_messenger_key(workspace, kid, *, actor, ip=None):
-    """The plaintext of a key, for a caller that has re-authenticated. Audited."""
+def reveal_messenger_key(workspace, kid, *, actor, proof, ip=None):
+    """The plaintext of a key, once ``proof`` confirms the actor (the same flow as secrets:
+    reauth.confirm_identity). A key that does not exist or is revoked is refused before
+    any password is asked for. Audited."""
     key = _get(list(MessengerKey.objects.filter(workspace=workspace)), kid)
     if key.revoked_at is not None:
-        raise KeyActionError("key_revoked", f"Key {kid} is revoked; it cannot be revealed.")
+        raise Refused("key_revoked", f"Key {kid} is revoked; it cannot be revealed.")
+    reauth.confirm_identity(actor, proof, workspace=workspace, target=kid, ip=ip)
     record_audit("jwt_key.revealed", actor=actor, workspace=workspace, target=kid, ip=ip)
     return key.plaintext()
-
-
-def debug_token(workspace, token, *, actor, ip=None, now=None):
-    """Run the token debugger against this workspace's keys and secrets; audited without
-    the token (it may be a live credential)."""
-    now = now or timezone.now()
-    keys = [
-        jwt_debug.DebugKey(
-            kid=k.kid,
-            key=k.plaintext(),
-            state=k.state(now),
-            valid_until=k.valid_until,
-            revoked_at=k.revoked_at,
-        )
-        for k in MessengerKey.objects.filter(workspace=workspace)
-    ]
-    secrets = [
-        (s.platform, s.plaintext())
-        for s in IdentitySecret.objects.filter(workspace=workspace, state=SecretState.CURRENT)
-    ]
-    result = jwt_debug.debug(token, keys, secrets, now)
-    record_audit(
-        "jwt.debugged",
-        actor=actor,
-        workspace=workspace,
-        target=(result.key or {}).get("kid", ""),
-        after={"valid": result.valid, "codes": result.codes},
-        ip=ip,
-    )
-    return result
-
-
-def migration_figures(platform_rows):
-    """Per platform, the HMAC→JWT split of verified traffic over 7 days from readiness."""
-    rows = []
-    for row in platform_rows:
-        by_method = (row.readiness or {}).get("by_method") or {}
-        hmac = int(by_method.get("hmac") or 0)
-        jwt_count = int(by_method.get("jwt") or 0)
-        total = hmac + jwt_count
-        rows.append(
-            {
-                "platform": row.platform,
-                "hmac_allowed": row.hmac_allowed,
-                "has_data": bool(row.readiness),
-                "hmac": hmac,
-                "jwt": jwt_count,
-                "jwt_percent": round(100 * jwt_count / total) if total else None,
-                "safe_to_disable_hmac": bool(row.readiness) and total > 0 and hmac == 0,
-            }
-        )
-    return rows

@@ -1,4 +1,5 @@
-"""The security overview: one card per platform, its flags, secret and readiness."""
+"""The security overview: one card per platform, its flags, secret and readiness; and
+the change of a flag, with the confirmation the action asks for."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,16 +9,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from workspaces.access import can, workspace_for
 from workspaces.auth import client_ip
+from workspaces.refusals import Refused
 
-from . import actions, rotation_display
-from .cards import platform_cards, platform_label
-from .confirmations import confirmation_needed
-from .forms import PlatformChangeForm
-from .models import PlatformSettings
-from .rotation import RotationConflict
+from ..actions.platforms import CONFIRMATION_REQUIRED, change_platform
+from ..display import banners, platform_cards
+from ..forms import FLAG_CHOICES, PlatformChangeForm
+from ..vocabulary import platform_label
 
 ADMIN_ONLY = "Only workspace admins can change this."
-SETTERS = {"enforced": actions.set_enforcement, "hmac_allowed": actions.set_hmac_allowed}
 
 
 @login_required
@@ -33,26 +32,42 @@ def overview(request, app_id):
             "is_admin": can(workspace.role, "admin"),
             "may_see_secrets": can(workspace.role, "see_secrets"),
             "admin_only": ADMIN_ONLY,
-            "rotation_banners": rotation_display.banners(workspace, workspace.role),
+            "rotation_banners": banners(workspace, workspace.role),
         },
     )
 
 
+def _done_message(flag, value, label):
+    if flag == "enforced":
+        return f"Enforcement for {label} is now {'on' if value else 'off'}."
+    return f"HMAC proofs for {label} are now {'allowed' if value else 'refused'}."
+
+
 @login_required
 @require_POST
-def change_platform(request, app_id, platform):
-    """Switch one flag; changes that need a confirmation first render the confirmation."""
+def change(request, app_id, platform):
+    """Switch one flag; a change the action wants confirmed renders the confirmation."""
     workspace = workspace_for(request.user, app_id, need="admin")
     label = platform_label(platform)
-    back = reverse("overview", kwargs={"app_id": workspace.app_id}) + f"#platform-{platform}"
+    back = reverse("security:overview", args=[workspace.app_id]) + f"#platform-{platform}"
     form = PlatformChangeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That change was not understood; nothing was changed.")
         return redirect(back)
     flag, value = form.cleaned_data["flag"], form.cleaned_data["value"]
-    row = PlatformSettings.objects.get(workspace=workspace, platform=platform)
-    needed = confirmation_needed(label, flag, getattr(row, flag), value, row.readiness)
-    if needed and not form.cleaned_data["confirm"]:
+    try:
+        _, changed = change_platform(
+            workspace,
+            platform,
+            {flag: value},
+            confirm=form.cleaned_data["confirm"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+    except Refused as refusal:
+        if refusal.code != CONFIRMATION_REQUIRED:
+            messages.error(request, refusal.message)
+            return redirect(back)
         return render(
             request,
             "security/confirm_change.html",
@@ -61,25 +76,12 @@ def change_platform(request, app_id, platform):
                 "platform": platform,
                 "label": label,
                 "flag": flag,
-                "flag_label": dict(form.fields["flag"].choices)[flag],
+                "flag_label": dict(FLAG_CHOICES)[flag],
                 "value": value,
-                "confirmation": needed,
+                "confirmation": {"message": refusal.message, **refusal.extra},
                 "back": back,
             },
         )
-    try:
-        _, changed = SETTERS[flag](
-            workspace, platform, value, actor=request.user, ip=client_ip(request)
-        )
-    except RotationConflict as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
     if changed:
-        what = "Enforcement" if flag == "enforced" else "HMAC proofs"
-        state = (
-            ("on" if value else "off")
-            if flag == "enforced"
-            else ("allowed" if value else "refused")
-        )
-        messages.success(request, f"{what} for {label} is now {state}.")
+        messages.success(request, _done_message(flag, value, label))
     return redirect(back)

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .audit import audit_events_for, filter_events, safe_changes
+from ..audit import audit_events_for, filter_events, safe_changes
 
 PAGE_SIZE = 25
 

@@ -6,11 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from .access import can, workspace_for
-from .actions import add_trusted_domain, remove_trusted_domain
-from .auth import client_ip
-from .domains import InvalidDomain
-from .forms import TrustedDomainForm
+from ..access import can, workspace_for
+from ..actions import add_trusted_domain, remove_trusted_domain
+from ..auth import client_ip
+from ..forms import TrustedDomainForm
+from ..refusals import Refused, show_on_form
 
 ADMIN_ONLY = "Only workspace admins can change trusted domains."
 
@@ -20,11 +20,11 @@ ADMIN_ONLY = "Only workspace admins can change trusted domains."
 def trusted_domains(request, app_id):
     workspace = workspace_for(request.user, app_id, need="view")
     is_admin = can(workspace.role, "admin")
-    form = TrustedDomainForm(workspace=workspace)
+    form = TrustedDomainForm()
     if request.method == "POST":
         if not is_admin:
             raise PermissionDenied(ADMIN_ONLY)
-        form = TrustedDomainForm(request.POST, workspace=workspace)
+        form = TrustedDomainForm(request.POST)
         if form.is_valid():
             try:
                 entry = add_trusted_domain(
@@ -33,11 +33,11 @@ def trusted_domains(request, app_id):
                     actor=request.user,
                     ip=client_ip(request),
                 )
-            except (InvalidDomain, ValueError) as exc:  # lost a race with a twin request
-                form.add_error("domain", str(exc))
+            except Refused as refusal:
+                show_on_form(form, refusal)
             else:
                 messages.success(request, f"{entry.domain} is now a trusted domain.")
-                return redirect("trusted-domains", app_id=workspace.app_id)
+                return redirect("workspaces:trusted-domains", app_id=workspace.app_id)
     return render(
         request,
         "workspaces/trusted_domains.html",
@@ -60,7 +60,7 @@ def remove_domain(request, app_id, pk):
     if request.method == "POST":
         remove_trusted_domain(entry, actor=request.user, ip=client_ip(request))
         messages.success(request, f"{entry.domain} was removed from the trusted domains.")
-        return redirect("trusted-domains", app_id=workspace.app_id)
+        return redirect("workspaces:trusted-domains", app_id=workspace.app_id)
     return render(
         request,
         "workspaces/remove_domain.html",

@@ -1,0 +1,64 @@
+"""Rotation requests from the customer's side: the workspace's admins request one and
+confirm the new secret is deployed; every member may follow them. No secret here."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from workspaces.access import workspace_for
+from workspaces.api.errors import error_responses
+from workspaces.auth import client_ip
+
+from ..actions import secret_rotation
+from ..models import RotationRequest
+from .serializers import OpenRotationSerializer, RotationSerializer, rotation_data
+
+
+def open_rotation(request, workspace):
+    """Both routes that open a request: validate the body, call the action."""
+    serializer = OpenRotationSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    values = {k: v for k, v in serializer.validated_data.items() if k != "app_id"}
+    opened = secret_rotation.open_request(
+        workspace, actor=request.user, ip=client_ip(request), **values
+    )
+    return Response(rotation_data(opened), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: RotationSerializer(many=True), **error_responses(403, 404)},
+)
+@extend_schema(
+    methods=["POST"],
+    request={"application/json": OpenRotationSerializer},
+    examples=[
+        OpenApiExample(
+            "Rotate the iOS secret",
+            value={"platform": "ios", "mode": "gap", "reason": "routine", "ticket": "SUP-1"},
+            request_only=True,
+        )
+    ],
+    responses={201: RotationSerializer, **error_responses(400, 403, 404, 409)},
+)
+@api_view(["GET", "POST"])
+def workspace_rotations(request, app_id):
+    """The workspace's rotation requests; admins may open one (support rotates it)."""
+    need = "view" if request.method == "GET" else "admin"
+    workspace = workspace_for(request.user, app_id, need=need)
+    if request.method == "GET":
+        rows = RotationRequest.objects.filter(workspace=workspace).prefetch_related("steps")
+        return Response([rotation_data(r) for r in rows[:100]])
+    return open_rotation(request, workspace)
+
+
+@extend_schema(request=None, responses={200: RotationSerializer, **error_responses(403, 404, 409)})
+@api_view(["POST"])
+def finish_overlap(request, app_id, pk):
+    """The customer confirms the new secret is deployed; the old one stops at once."""
+    workspace = workspace_for(request.user, app_id, need="admin")
+    get_object_or_404(RotationRequest, pk=pk, workspace=workspace)
+    finished = secret_rotation.finish_overlap(pk, actor=request.user, ip=client_ip(request))
+    return Response(rotation_data(finished))

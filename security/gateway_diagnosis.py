@@ -1,0 +1,42 @@
+"""The diagnosis of a gateway failure, from the gateway's cached config snapshot, so the
+verification log explains an ``invalid_user_hash`` with the same codes as the checker.
+No ORM: it runs in the gateway on plain snapshot values."""
+
+from . import diagnosis
+from .gateway import INVALID_USER_HASH
+from .vocabulary import parse_reference
+
+
+def gateway_diagnosis(ping, decision, config):
+    """The findings (as dicts) of a gateway failure; [] unless it is invalid_user_hash.
+
+    Only called on failures: the retired and twin secrets load on first use per snapshot.
+    """
+    if decision.code != INVALID_USER_HASH or ping.user_hash is None:
+        return []
+    platform = config.platforms[ping.platform]
+    current = next((s for s in platform.secrets if s.valid_until is None), None)
+    extras = config.diagnosis_extras() if config.diagnosis_extras else None
+    candidates = diagnosis.Candidates(
+        current=current.secret if current else None,
+        current_version=parse_reference(current.reference).version if current else None,
+        other_platforms=tuple(
+            (name, s.secret)
+            for name, other in config.platforms.items()
+            if name != ping.platform
+            for s in other.secrets
+            if s.valid_until is None
+        ),
+        twin_name=extras.twin_name if extras else "",
+        twin_app_id=extras.twin_app_id if extras else "",
+        twin_secrets=this_platform_first(extras.twin_secrets, ping.platform) if extras else (),
+        retired=extras.retired.get(ping.platform, ()) if extras else (),
+        jwt_keys=tuple((k.kid, k.key) for k in config.jwt_keys),
+    )
+    result = diagnosis.diagnose(ping.platform, ping.user_id, ping.email, ping.user_hash, candidates)
+    return result.findings_as_dicts()
+
+
+def this_platform_first(pairs, platform):
+    """The likeliest mix-up is the same platform's secret of the twin: name that one."""
+    return tuple(sorted(pairs, key=lambda pair: pair[0] != platform))

@@ -1,0 +1,93 @@
+"""The developer tools: the hash checker, the token debugger and the code snippets."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from workspaces.access import can, workspace_for
+from workspaces.auth import client_ip
+from workspaces.refusals import Refused, show_on_form, with_headers
+
+from .. import snippets
+from ..actions.tools import check_hash, debug_token
+from ..forms import HashCheckForm, TokenForm
+from ..vocabulary import PLATFORMS
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hash_checker(request, app_id):
+    workspace = workspace_for(request.user, app_id, need="check")
+    form = HashCheckForm(request.POST or None)
+    context = {
+        "workspace": workspace,
+        "form": form,
+        "may_see_secrets": can(workspace.role, "see_secrets"),
+        "platforms": PLATFORMS,
+    }
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        values = {k: form.cleaned_data[k] for k in ("platform", "user_id", "email", "user_hash")}
+        try:
+            context["result"] = check_hash(workspace, request.user, **values, ip=client_ip(request))
+        except Refused as exc:
+            refusal = context["refusal"] = exc
+    template = "security/hash_checker.html"
+    if request.headers.get("HX-Request"):
+        # htmx swaps only 2xx answers: the partial carries the refusal itself.
+        response = render(request, "security/_hash_check.html", context)
+        return response
+    response = render(request, template, context, status=400 if form.errors else 200)
+    return with_headers(response, refusal) if refusal else response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def jwt_debugger(request, app_id):
+    workspace = workspace_for(request.user, app_id, need="check")
+    form = TokenForm(request.POST or None)
+    result, refusal = None, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = debug_token(
+                workspace, form.cleaned_data["token"], actor=request.user, ip=client_ip(request)
+            ).as_dict()
+        except Refused as exc:
+            refusal = exc
+            show_on_form(form, exc)
+    response = render(
+        request,
+        "security/jwt_debugger.html",
+        {"workspace": workspace, "form": form, "result": result, "time_rows": _time_rows(result)},
+        status=400 if form.errors and refusal is None else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return with_headers(response, refusal) if refusal else response
+
+
+def _time_rows(result):
+    """(claim, date or raw value, relative text or error) for the claims the token has."""
+    times = (result or {}).get("times") or {}
+    rows = []
+    for claim in ("exp", "nbf", "iat"):
+        entry = times.get(claim)
+        if entry:
+            rows.append(
+                (claim, entry.get("iso", entry["value"]), entry.get("text", entry.get("error")))
+            )
+    return rows
+
+
+@login_required
+def snippet_list(request, app_id):
+    workspace = workspace_for(request.user, app_id, need="view")
+    return render(
+        request,
+        "security/snippets.html",
+        {
+            "workspace": workspace,
+            "groups": snippets.grouped(),
+            "env": snippets.ENVIRONMENT,
+            "session_seconds": snippets.SESSION_SECONDS,
+        },
+    )

@@ -1,0 +1,1 @@
+"""The console's workspace pages: the picker, the profile, trusted domains, the audit log."""
