@@ -234,10 +234,13 @@ def test_a_check_queued_in_a_transaction_that_rolls_back_never_runs(personas, wo
 @pytest.mark.django_db(transaction=True)
 def test_a_check_is_published_only_after_its_job_is_committed(personas, workspace):
     seen = []
-    with mock.patch(
-        "installcheck.actions.check_installation.apply_async",
-        side_effect=lambda args, **_: seen.append(Job.objects.filter(pk=args[0]).exists()),
-    ), transaction.atomic():
+    with (
+        mock.patch(
+            "installcheck.actions.check_installation.apply_async",
+            side_effect=lambda args, **_: seen.append(Job.objects.filter(pk=args[0]).exists()),
+        ),
+        transaction.atomic(),
+    ):
         job = start_check(workspace, actor=personas["admin"])
         assert seen == []  # not yet: the row is not committed
     assert seen == [True] and job.pk
