@@ -4,6 +4,11 @@ import logging
 import os
 
 from celery import Celery, Task, signals
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+
+from installcheck.redis import client
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -18,35 +23,23 @@ DELIVERIES_KEY = "verity:task-deliveries:"
 def _count_delivery(task_id):
     """Count one more delivery of ``task_id`` in a store that outlives the worker process
     (Redis, else the Django cache: the database in development); returns the count."""
-    from django.conf import settings
-
     key = DELIVERIES_KEY + task_id
     if settings.REDIS_URL:
-        from installcheck.redis import client
-
         pipe = client().pipeline()
         pipe.incr(key)
         pipe.expire(key, DELIVERY_COUNT_TTL)
         count, _ = pipe.execute()
         return int(count)
-    from django.core.cache import cache
-
     count = (cache.get(key) or 0) + 1
     cache.set(key, count, DELIVERY_COUNT_TTL)
     return count
 
 
 def _forget_deliveries(task_id):
-    from django.conf import settings
-
     key = DELIVERIES_KEY + task_id
     if settings.REDIS_URL:
-        from installcheck.redis import client
-
         client().delete(key)
     else:
-        from django.core.cache import cache
-
         cache.delete(key)
 
 
@@ -71,8 +64,6 @@ class VerityTask(Task):
         task_id = request.id
         if not task_id or request.is_eager or request.called_directly:
             return super().__call__(*args, **kwargs)
-        from django.conf import settings
-
         try:
             deliveries = _count_delivery(task_id)
         except Exception as exc:  # the count is a safety net: its store failing runs the task
@@ -110,8 +101,6 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def _schedule(sender, **kwargs):
-    from django.conf import settings
-
     fold_every = settings.VERITY_FOLD_SECONDS
     sender.conf.beat_schedule_filename = str(settings.VAR_DIR / "celerybeat-schedule")
     sender.conf.beat_schedule = {
@@ -134,9 +123,9 @@ def _schedule(sender, **kwargs):
 @signals.worker_init.connect
 def _refuse_a_wrong_master_key(sender=None, **kwargs):
     """A worker whose master key cannot open the stored secrets does not start."""
-    from django.core.exceptions import ImproperlyConfigured
-
-    from security.startup import check_at_start
+    # Here, not at the top: security.startup imports models, which need the app registry
+    # that Django fills only after this module (loaded by config/__init__) is imported.
+    from security.startup import check_at_start  # noqa: PLC0415
 
     try:
         check_at_start()

@@ -9,6 +9,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
 from installcheck.ping import COMMON_HEADERS
+from workspaces.refusals import refusal_for
 
 JSON_PREFIXES = ("/api/", "/messenger/")
 GATEWAY_PREFIX = "/messenger/"
@@ -35,8 +36,8 @@ def _json(request, status, code=None, message=None):
     return response
 
 
-def _page(template, status):
-    return HttpResponse(loader.render_to_string(template), status=status)
+def _page(template, status, context=None):
+    return HttpResponse(loader.render_to_string(template, context), status=status)
 
 
 def _wants_json(request):
@@ -64,3 +65,31 @@ def csrf_failure(request, reason=""):
     if _wants_json(request):
         return _json(request, 403, "csrf_failed", "CSRF verification failed; reload and try again.")
     return _page("403_csrf.html", 403)
+
+
+class RefusalMiddleware:
+    """The last word on a refusal no view rendered itself: a service that is down (the
+    database, Redis, the broker), a stored secret no master key opens, or an action's
+    ``Refused`` that reached the top. JSON under /api/ and /messenger/, a page elsewhere,
+    with the refusal's status and Retry-After: never a 500 and never a traceback. (DRF
+    views render theirs in workspaces.api.errors; this catches the rest.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        refusal = refusal_for(exception)
+        if refusal is None:
+            return None
+        if _wants_json(request):
+            response = _json(request, 500, refusal.code, refusal.message)
+            response.status_code = refusal.status
+        else:
+            context = {"status": refusal.status, "code": refusal.code, "message": refusal.message}
+            response = _page("refused.html", refusal.status, context)
+        for name, value in refusal.headers().items():
+            response[name] = value
+        return response

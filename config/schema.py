@@ -16,6 +16,8 @@ def drop_trailing_slash_aliases(endpoints):
 
 def add_gateway(result, generator, request, public):
     """The messenger gateway, which is no DRF view, described next to the API (SPEC §7)."""
-    from installcheck.openapi import add_to
+    # Here, not at the top: drf-spectacular imports this hook from settings, before the
+    # app registry that installcheck.openapi's imports need is ready.
+    from installcheck.openapi import add_to  # noqa: PLC0415
 
     return add_to(result)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
@@ -26,8 +27,6 @@ def _development_keys():
     path = VAR_DIR / "dev-keys.json"
     if path.exists():
         return json.loads(path.read_text())
-    from cryptography.fernet import Fernet
-
     keys = {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "VERITY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
@@ -65,8 +64,6 @@ if not (_secret_key and _encryption_keys):
 
 def _check_fernet_keys(keys):
     """Every listed master key must be a Fernet key: a typo stops the start, not a reveal."""
-    from cryptography.fernet import Fernet
-
     for position, key in enumerate(keys, start=1):
         try:
             Fernet(key.encode())
@@ -115,6 +112,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A refusal or an unreachable service that no view rendered: 4xx/503, never a 500.
+    "config.errors.RefusalMiddleware",
     # Last, as django-axes requires: it turns a lockout into the friendly lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -22,10 +22,14 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import transaction
 
 from .limits import sync_with_redis
+from .models import PendingCount, VerificationFailure
+from .redis import client
 
 log = logging.getLogger("verity.counting")
 
@@ -107,10 +111,6 @@ class DatabaseSink:
     """Writes a batch to the database (no Redis configured)."""
 
     def write(self, counts, seen, failures):
-        from django.db import transaction
-
-        from .models import PendingCount, VerificationFailure
-
         rows = [PendingCount(field=f, count=n) for f, n in counts.items()]
         rows += [PendingCount(field=f, count=int(ts)) for f, ts in seen.items()]
         logs = [
@@ -125,8 +125,6 @@ class DatabaseSink:
 
 def entry_fields(entry):
     """VerificationFailure fields of a buffered failure entry."""
-    from datetime import UTC, datetime
-
     return {
         "created_at": datetime.fromtimestamp(entry["ts"], tz=UTC),
         "platform": entry["platform"],
@@ -143,8 +141,6 @@ def entry_fields(entry):
 
 def default_sink():
     if settings.REDIS_URL:
-        from .redis import client
-
         return RedisSink(client())
     return DatabaseSink()
 

@@ -12,11 +12,13 @@ Without Redis the gateway writes PendingCount rows; a fold aggregates and delete
 rows up to the current max id in one transaction.
 """
 
+import json
 import logging
 import os
 import time
 import uuid
 
+import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -26,6 +28,8 @@ from workspaces.models import Workspace
 from .apply import FoldResult, aggregate, apply_counts
 from .counting import COUNTS_KEY, VLOG_DIRTY_KEY, VLOG_KEY, entry_fields
 from .models import FoldBatch, PendingCount, VerificationFailure
+from .recompute import refresh
+from .redis import client
 
 log = logging.getLogger("verity.fold")
 
@@ -62,8 +66,6 @@ def _apply_batch(batch_id, apply):
 
 
 def _store_failures(workspace_id, raw_entries):
-    import json
-
     result = FoldResult()
     if not Workspace.objects.filter(pk=workspace_id).exists():
         return result
@@ -120,8 +122,6 @@ def _fold_vlog_key(client, key):
 
 def fold_redis(client):
     """Fold leftover batches of crashed folds, then the current counts and logs."""
-    import redis
-
     total = FoldResult()
     for key in client.scan_iter(match=FOLDING_COUNTS + "*", count=100):
         total.merge(_fold_counts_key(client, key))
@@ -167,14 +167,7 @@ def fold_database():
 def fold():
     """Fold whatever the gateway counted, from Redis or the database; then refresh the
     statuses and readiness of what changed. Returns the FoldResult."""
-    from .recompute import refresh
-
-    if settings.REDIS_URL:
-        from .redis import client
-
-        result = fold_redis(client())
-    else:
-        result = fold_database()
+    result = fold_redis(client()) if settings.REDIS_URL else fold_database()
     for workspace_id, platform in sorted(result.touched):
         refresh(workspace_id, platform)
     return result

@@ -2,6 +2,8 @@
 
 from django.db.models import Case, CharField, F, Value, When
 
+from security.vocabulary import PLATFORMS
+
 from .models import Installation, InstallationStatus, VerificationFailure
 from .recompute import window_start
 
@@ -30,8 +32,6 @@ class BadFilter(ValueError):
 def installations(workspace, *, status="", platform="", sort="", now=None):
     """The workspace's installations with ``shown_status`` (inactive once nothing came in
     for the window, whatever the cached status says), filtered and sorted."""
-    from security.models import Platform
-
     start = window_start(now)
     qs = Installation.objects.filter(workspace=workspace).annotate(
         shown_status=Case(
@@ -46,8 +46,8 @@ def installations(workspace, *, status="", platform="", sort="", now=None):
             raise BadFilter("status", f"status must be one of {', '.join(STATUSES)}.")
         qs = qs.filter(shown_status=status)
     if platform:
-        if platform not in Platform.values:
-            raise BadFilter("platform", f"platform must be one of {', '.join(Platform.values)}.")
+        if platform not in PLATFORMS:
+            raise BadFilter("platform", f"platform must be one of {', '.join(PLATFORMS)}.")
         qs = qs.filter(platform=platform)
     descending = sort.startswith("-")
     key = (sort[1:] if descending else sort) or DEFAULT_SORT

@@ -5,4 +5,5 @@ class SecurityConfig(AppConfig):
     name = "security"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the master-key system check)
+        # Registers the master-key system check; it imports models, so only once they exist.
+        from . import checks  # noqa: F401, PLC0415

@@ -5,6 +5,7 @@ class WorkspacesConfig(AppConfig):
     name = "workspaces"
 
     def ready(self):
-        from . import sessions
+        # The signal handlers import models: only once the app registry is ready.
+        from . import sessions  # noqa: PLC0415
 
         sessions.connect()

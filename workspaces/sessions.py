@@ -6,8 +6,11 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
+
+from .models import ApiToken
 
 log = logging.getLogger("verity.auth")
 
@@ -22,8 +25,6 @@ def end_sessions(user):
     refuse an inactive user's session on its next request; this removes it outright.)"""
     if settings.SESSION_ENGINE not in DATABASE_SESSION_ENGINES:
         return 0
-    from django.contrib.sessions.models import Session
-
     SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
     ended = 0
@@ -48,8 +49,6 @@ def _note_previous_activity(sender, instance, update_fields=None, **kwargs):
 def _end_access_of_deactivated(sender, instance, created, **kwargs):
     if created or instance.is_active or not getattr(instance, "_verity_was_active", False):
         return
-    from .models import ApiToken
-
     ApiToken.objects.filter(user=instance).delete()
     ended = end_sessions(instance)
     log.info("user %s deactivated: %s sessions ended, API token deleted", instance.pk, ended)
