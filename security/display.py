@@ -105,8 +105,13 @@ NEXT_STEP = {
         "Once your servers sign with the new {platform} secret, turn enforcement back on."
     ),
     (RotationMode.OVERLAP, S.REQUESTED): (
-        "Support will rotate your {platform} secret without turning enforcement off; the old "
-        "secret keeps working until {deadline}."
+        "Support asks to rotate your {platform} secret without turning enforcement off. The "
+        "old secret would keep working for a while after the rotation, and you would deploy "
+        "the new one meanwhile. Accept the request to let support rotate."
+    ),
+    (RotationMode.OVERLAP, S.ACCEPTED): (
+        "Support will now rotate your {platform} secret without turning enforcement off; the "
+        "old secret keeps working for a while after the rotation."
     ),
     (RotationMode.OVERLAP, S.ROTATED): (
         "Support rotated your {platform} secret. Reveal the new secret and deploy it before "
@@ -164,6 +169,9 @@ def banners(workspace, role):
                 ],
                 "can_finish": request.mode == RotationMode.OVERLAP
                 and request.state in ROTATED_STATES
+                and can(role, "admin"),
+                "can_accept": request.mode == RotationMode.OVERLAP
+                and request.state == S.REQUESTED
                 and can(role, "admin"),
             }
         )

@@ -135,6 +135,8 @@ class MessengerKey(models.Model):
 
 class RotationState(models.TextChoices):
     REQUESTED = vocabulary.REQUESTED, "Requested"
+    # Overlap mode: the customer's admin agreed that support rotates while enforced.
+    ACCEPTED = vocabulary.ACCEPTED, "Accepted by the customer"
     READY = vocabulary.READY, "Ready to rotate"
     ROTATED = vocabulary.ROTATED, "Rotated"
     SECRET_VIEWED = vocabulary.SECRET_VIEWED, "New secret viewed"
@@ -175,6 +177,8 @@ class RotationRequest(models.Model):
     overlap_until = models.DateTimeField(null=True, blank=True)
     old_version = models.PositiveIntegerField(null=True, blank=True)
     new_version = models.PositiveIntegerField(null=True, blank=True)
+    # Overlap mode: times the deadline moved because the old secret was still in use.
+    extensions = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

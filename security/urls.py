@@ -27,6 +27,11 @@ urlpatterns = [
     path("w/<app_id:app_id>/jwt/<str:kid>/revoke", jwt_keys.revoke, name="jwt-revoke"),
     path("w/<app_id:app_id>/jwt/<str:kid>/reveal", reveal.key, name="jwt-reveal"),
     path(
+        "w/<app_id:app_id>/rotations/<int:pk>/accept",
+        support.accept_overlap,
+        name="rotation-accept",
+    ),
+    path(
         "w/<app_id:app_id>/rotations/<int:pk>/finish",
         support.finish_overlap,
         name="rotation-finish",

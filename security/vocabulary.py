@@ -79,8 +79,8 @@ def method_of(reference):
 # ---- rotation requests ----------------------------------------------------------------------
 
 REQUESTED, READY, ROTATED, SECRET_VIEWED = "requested", "ready", "rotated", "secret_viewed"
-COMPLETED, CANCELLED = "completed", "cancelled"
+ACCEPTED, COMPLETED, CANCELLED = "accepted", "completed", "cancelled"
 # Still open: at most one per platform, and the overview shows a banner for it.
-OPEN_ROTATION_STATES = (REQUESTED, READY, ROTATED, SECRET_VIEWED)
+OPEN_ROTATION_STATES = (REQUESTED, ACCEPTED, READY, ROTATED, SECRET_VIEWED)
 # Rotated and not finished: in overlap mode both secrets verify.
 ROTATED_STATES = (ROTATED, SECRET_VIEWED)

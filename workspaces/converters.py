@@ -1,5 +1,6 @@
-"""The ``app_id`` URL converter, registered once on import: every route that names a
-workspace uses it, so a malformed app_id is a 404 before any view runs."""
+"""URL converters, each registered once on import: every route that names a workspace
+uses ``app_id`` (security adds ``platform``), so a malformed value is a 404 before any
+view runs, at both doors."""
 
 from django.urls import register_converter
 
@@ -8,14 +9,20 @@ from django.urls import register_converter
 APP_ID_PATTERN = "[a-z0-9]{1,64}"
 
 
-class AppIdConverter:
-    regex = APP_ID_PATTERN
+class PatternConverter:
+    """A path segment that must match ``regex``, passed on as it is."""
+
+    regex = ""
 
     def to_python(self, value):
         return value
 
     def to_url(self, value):
         return value
+
+
+class AppIdConverter(PatternConverter):
+    regex = APP_ID_PATTERN
 
 
 register_converter(AppIdConverter, "app_id")

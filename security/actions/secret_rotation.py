@@ -4,7 +4,11 @@ Two modes. **gap** (the seed's method): the customer turns enforcement off, supp
 rotates, the customer reveals the new secret, deploys it and turns enforcement back on.
 **overlap**: support rotates while enforcement stays on; the old secret keeps verifying
 until a deadline, so no user is ever impersonable; the request completes when the
-customer confirms or the deadline passes.
+customer confirms or the deadline passes. Because the customer must deploy the new secret
+before that deadline, support may rotate only once the workspace's admin has accepted the
+request (an admin's own request is accepted at once). A deadline that comes while the old
+secret still verifies traffic is pushed back a day at a time (up to EXTENSION_LIMIT), and
+both sides are told; after a suspected leak it is not: the leaked secret stops on time.
 
 Every transition locks the platform's settings row first and the request second (the
 same order as change_platform), checks that the move is in TRANSITIONS, and records a
@@ -21,6 +25,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from workspaces.access import can, membership_for
 from workspaces.actions import mark_config_changed, record_audit
 from workspaces.models import Membership, Role
 from workspaces.refusals import Refused
@@ -47,6 +52,11 @@ from ..vocabulary import OPEN_ROTATION_STATES, ROTATED_STATES, platform_label
 
 S = RotationState
 
+# An old secret that verified a request this recently is still deployed somewhere.
+IN_USE_WINDOW = timedelta(hours=1)
+EXTENSION = timedelta(days=1)
+EXTENSION_LIMIT = 7
+
 # mode -> state -> the states it may move to
 TRANSITIONS = {
     RotationMode.GAP: {
@@ -56,7 +66,8 @@ TRANSITIONS = {
         S.SECRET_VIEWED: {S.COMPLETED},
     },
     RotationMode.OVERLAP: {
-        S.REQUESTED: {S.ROTATED, S.CANCELLED},
+        S.REQUESTED: {S.ACCEPTED, S.CANCELLED},
+        S.ACCEPTED: {S.ROTATED, S.CANCELLED},
         S.ROTATED: {S.SECRET_VIEWED, S.COMPLETED},
         S.SECRET_VIEWED: {S.COMPLETED},
     },
@@ -65,6 +76,11 @@ TRANSITIONS = {
 
 def _label(actor):
     return getattr(actor, "username", "") or "system"
+
+
+def _is_admin(actor, workspace):
+    membership = membership_for(actor, workspace) if actor is not None else None
+    return membership is not None and can(membership.role, "admin")
 
 
 def _move(request, new_state, *, actor, note="", ip=None):
@@ -179,6 +195,8 @@ def open_request(workspace, platform, *, mode, reason, ticket, actor, overlap_ho
             )
             if mode == RotationMode.GAP and not settings_row.enforced:
                 _move(request, S.READY, actor=actor, note="Enforcement was already off.", ip=ip)
+            elif mode == RotationMode.OVERLAP and _is_admin(actor, workspace):
+                _move(request, S.ACCEPTED, actor=actor, note="Requested by an admin.", ip=ip)
             else:
                 _notify_admins(request)
     except IntegrityError:
@@ -197,6 +215,13 @@ def rotate(request_id, *, actor, ip=None):
     request, settings_row = _locked(request_id)
     if request.state == S.ROTATED:
         raise Refused("already_rotated", "This secret has already been rotated.")
+    if request.mode == RotationMode.OVERLAP and request.state == S.REQUESTED:
+        raise Refused(
+            "awaiting_customer",
+            f"The workspace's admin has not accepted this overlap rotation yet. Once they "
+            f"accept it (on their security overview, or through the API), you can rotate: "
+            f"until then the {platform_label(request.platform)} secret stays as it is.",
+        )
     if request.mode == RotationMode.GAP and settings_row.enforced:
         raise Refused(
             "platform_enforced",
@@ -208,6 +233,9 @@ def rotate(request_id, *, actor, ip=None):
         workspace=request.workspace, platform=request.platform, state=SecretState.CURRENT
     )
     now = timezone.now()
+    if request.mode == RotationMode.OVERLAP:
+        # The overlap asked for runs from the rotation, not from the request.
+        request.overlap_until = now + (request.overlap_until - request.created_at)
     current.state = SecretState.RETIRED
     current.retired_at = now
     current.valid_until = request.overlap_until if request.mode == RotationMode.OVERLAP else None
@@ -220,8 +248,22 @@ def rotate(request_id, *, actor, ip=None):
         state=SecretState.CURRENT,
     )
     request.old_version, request.new_version = current.version, new.version
-    request.save(update_fields=["old_version", "new_version"])
+    request.save(update_fields=["old_version", "new_version", "overlap_until"])
     mark_config_changed(request.workspace)
+    return request
+
+
+@transaction.atomic
+def accept(request_id, *, actor, ip=None):
+    """The customer's admin lets support rotate while enforcement stays on (overlap)."""
+    request, _ = _locked(request_id)
+    if request.mode != RotationMode.OVERLAP:
+        raise Refused(
+            "wrong_mode",
+            "Only an overlap rotation is accepted this way; a gap rotation starts when you "
+            "turn enforcement off.",
+        )
+    _move(request, S.ACCEPTED, actor=actor, note="Accepted by the customer.", ip=ip)
     return request
 
 
@@ -255,8 +297,52 @@ def finish_overlap(request_id, *, actor, ip=None):
     return request
 
 
+def _old_secret_in_use(request, now):
+    """When the old secret last verified a request, if within IN_USE_WINDOW of ``now``."""
+    last_used = (
+        IdentitySecret.objects.filter(
+            workspace=request.workspace, platform=request.platform, version=request.old_version
+        )
+        .values_list("last_used_at", flat=True)
+        .first()
+    )
+    return last_used if last_used and now - last_used <= IN_USE_WINDOW else None
+
+
+def _extend(request, now, last_used):
+    """Push the deadline back a day, on both sides' timeline, in the audit log and by mail."""
+    request.overlap_until = max(request.overlap_until, now) + EXTENSION
+    request.extensions += 1
+    request.save(update_fields=["overlap_until", "extensions"])
+    IdentitySecret.objects.filter(
+        workspace=request.workspace, platform=request.platform, version=request.old_version
+    ).update(valid_until=request.overlap_until)
+    mark_config_changed(request.workspace)
+    note = (
+        f"Deadline moved to {request.overlap_until:%Y-%m-%d %H:%M} UTC: the old secret still "
+        f"verified requests at {last_used:%Y-%m-%d %H:%M} UTC. Deploy the new secret."
+    )
+    RotationStep.objects.create(
+        request=request, state=request.state, actor_label="system", note=note
+    )
+    record_audit(
+        "rotation.extended",
+        workspace=request.workspace,
+        target=f"{request.platform} #{request.pk}",
+        after={
+            "overlap_until": request.overlap_until.isoformat(),
+            "last_used": last_used.isoformat(),
+        },
+    )
+    _notify_admins(request)
+
+
 def expire_overlaps(now=None):
-    """Complete overlap rotations whose deadline has passed (run by beat); idempotent."""
+    """Complete overlap rotations whose deadline has passed (run by beat); idempotent.
+
+    A deadline that comes while the old secret still verifies traffic is moved back
+    (``_extend``), except after a suspected leak and past EXTENSION_LIMIT extensions.
+    """
     now = now or timezone.now()
     due = RotationRequest.objects.filter(
         mode=RotationMode.OVERLAP,
@@ -267,9 +353,18 @@ def expire_overlaps(now=None):
     for pk in list(due):
         with transaction.atomic():
             request, _ = _locked(pk)
-            if request.state in ROTATED_STATES:
-                _retire_overlap(request, actor=None, note="The overlap deadline passed.")
-                done += 1
+            if request.state not in ROTATED_STATES or request.overlap_until > now:
+                continue
+            last_used = _old_secret_in_use(request, now)
+            if (
+                last_used
+                and request.reason != RotationReason.SUSPECTED_LEAK
+                and request.extensions < EXTENSION_LIMIT
+            ):
+                _extend(request, now, last_used)
+                continue
+            _retire_overlap(request, actor=None, note="The overlap deadline passed.")
+            done += 1
     return done
 
 

@@ -54,11 +54,21 @@ def workspace_rotations(request, app_id):
     return open_rotation(request, workspace)
 
 
+def _customer_step(request, app_id, pk, action):
+    workspace = workspace_for(request.user, app_id, need="admin")
+    get_object_or_404(RotationRequest, pk=pk, workspace=workspace)
+    return Response(rotation_data(action(pk, actor=request.user, ip=client_ip(request))))
+
+
+@extend_schema(request=None, responses={200: RotationSerializer, **error_responses(403, 404, 409)})
+@api_view(["POST"])
+def accept_overlap(request, app_id, pk):
+    """The customer's admin lets support rotate while enforcement stays on (overlap)."""
+    return _customer_step(request, app_id, pk, secret_rotation.accept)
+
+
 @extend_schema(request=None, responses={200: RotationSerializer, **error_responses(403, 404, 409)})
 @api_view(["POST"])
 def finish_overlap(request, app_id, pk):
     """The customer confirms the new secret is deployed; the old one stops at once."""
-    workspace = workspace_for(request.user, app_id, need="admin")
-    get_object_or_404(RotationRequest, pk=pk, workspace=workspace)
-    finished = secret_rotation.finish_overlap(pk, actor=request.user, ip=client_ip(request))
-    return Response(rotation_data(finished))
+    return _customer_step(request, app_id, pk, secret_rotation.finish_overlap)

@@ -232,6 +232,9 @@ class RotationSerializer(serializers.Serializer):
     state = serializers.CharField()
     next_step = serializers.CharField()
     overlap_until = serializers.DateTimeField(allow_null=True)
+    extensions = serializers.IntegerField(
+        help_text="Overlap: times the deadline moved because the old secret was still in use."
+    )
     old_version = serializers.IntegerField(allow_null=True)
     new_version = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -265,6 +268,7 @@ def rotation_data(request):
             "state": request.state,
             "next_step": next_step(request),
             "overlap_until": request.overlap_until,
+            "extensions": request.extensions,
             "old_version": request.old_version,
             "new_version": request.new_version,
             "created_at": request.created_at,

@@ -25,6 +25,11 @@ urlpatterns = [
     path(f"{W}/jwt-keys/<str:kid>/reveal", jwt_keys.key_reveal, name="jwt-reveal"),
     path(f"{W}/rotations/", rotations.workspace_rotations, name="workspace-rotations"),
     path(
+        f"{W}/rotations/<int:pk>/accept",
+        rotations.accept_overlap,
+        name="workspace-rotation-accept",
+    ),
+    path(
         f"{W}/rotations/<int:pk>/finish",
         rotations.finish_overlap,
         name="workspace-rotation-finish",

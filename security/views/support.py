@@ -109,16 +109,39 @@ def cancel(request, pk):
     return _step(request, pk, secret_rotation.cancel, "Rotation request cancelled.")
 
 
+def _customer_step(request, app_id, pk, action, done):
+    ws = workspace_for(request.user, app_id, need="admin")
+    get_object_or_404(RotationRequest, pk=pk, workspace=ws)
+    try:
+        action(pk, actor=request.user, ip=client_ip(request))
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, done)
+    return redirect("security:overview", app_id=app_id)
+
+
+@login_required
+@require_POST
+def accept_overlap(request, app_id, pk):
+    """The customer's admin lets support rotate while enforcement stays on."""
+    return _customer_step(
+        request,
+        app_id,
+        pk,
+        secret_rotation.accept,
+        "Accepted. Support can now rotate; you will be told when the new secret is ready.",
+    )
+
+
 @login_required
 @require_POST
 def finish_overlap(request, app_id, pk):
     """The customer's admin confirms the new secret is deployed (overlap mode)."""
-    ws = workspace_for(request.user, app_id, need="admin")
-    get_object_or_404(RotationRequest, pk=pk, workspace=ws)
-    try:
-        secret_rotation.finish_overlap(pk, actor=request.user, ip=client_ip(request))
-    except Refused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, "The old secret is retired; only the new one verifies now.")
-    return redirect("security:overview", app_id=app_id)
+    return _customer_step(
+        request,
+        app_id,
+        pk,
+        secret_rotation.finish_overlap,
+        "The old secret is retired; only the new one verifies now.",
+    )

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from security.actions.platforms import record_readiness
-from security.actions.secret_rotation import open_request
+from security.actions.secret_rotation import accept, open_request
 from security.models import RotationRequest, RotationState
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, make_user, secret_of
@@ -101,6 +101,7 @@ def test_the_console_runs_under_the_strict_policy(new_page, workspace, personas)
         actor=personas["support"],
         overlap_hours=24,
     )
+    accept(rotation.pk, actor=personas["admin"])
     old_secret = secret_of(workspace, "web")
     support = Watched(new_page())
     login(support.page, "support")

@@ -96,11 +96,14 @@ def test_a_platform_change_is_confirmed_and_audited_alike(
         if flag == "enforced" and before:
             set_enforcement(workspace, "web", True, actor=people["admin"])
     form = {"flag": flag, "value": "on" if value else "off"}
-    with mock.patch(
-        "security.views.overview.change_platform", wraps=platforms.change_platform
-    ) as console_door, mock.patch(
-        "security.api.platforms.change_platform", wraps=platforms.change_platform
-    ) as api_door:
+    with (
+        mock.patch(
+            "security.views.overview.change_platform", wraps=platforms.change_platform
+        ) as console_door,
+        mock.patch(
+            "security.api.platforms.change_platform", wraps=platforms.change_platform
+        ) as api_door,
+    ):
         page = console(people["admin"]).post(f"/w/{a.app_id}/security/web/change", form)
         answer = api(people["admin"]).patch(
             f"/api/v1/workspaces/{b.app_id}/platforms/web/", {flag: value}, format="json"

@@ -171,6 +171,11 @@ def test_overlap_keeps_enforcement_and_both_secrets_verify_until_confirmed(
         actor=support,
     )
     assert request.state == RotationState.REQUESTED
+    # Support waits for the customer's admin: the customer must deploy before the deadline.
+    with pytest.raises(Refused) as refused:
+        rotation.rotate(request.pk, actor=support)
+    assert (refused.value.code, refused.value.status) == ("awaiting_customer", 409)
+    rotation.accept(request.pk, actor=admin)
     rotation.rotate(request.pk, actor=support)
     new = secret_of(workspace, "web")
     # Enforcement never went off, and both secrets verify during the overlap.
@@ -197,6 +202,7 @@ def test_overlap_deadline_retires_the_old_secret(client, workspace, personas):
         overlap_hours=1,
         actor=support,
     )
+    rotation.accept(request.pk, actor=personas["admin"])
     rotation.rotate(request.pk, actor=support)
     assert rotation.expire_overlaps(timezone.now()) == 0
     assert rotation.expire_overlaps(timezone.now() + timedelta(hours=2)) == 1

@@ -171,7 +171,12 @@ def test_admin_finishes_an_overlap_rotation(workspace, personas):
     support = api(personas["support"])
     body = open_body(workspace, mode="overlap", overlap_hours=48)
     pk = support.post("/api/v1/support/rotations/", body, format="json").json()["id"]
-    support.post(f"/api/v1/support/rotations/{pk}/rotate")
+    waiting = support.post(f"/api/v1/support/rotations/{pk}/rotate")
+    assert (waiting.status_code, waiting.json()["error"]) == (409, "awaiting_customer")
+    accept = f"/api/v1/workspaces/{workspace.app_id}/rotations/{pk}/accept"
+    assert api(personas["developer"]).post(accept).status_code == 403
+    assert api(personas["admin"]).post(accept).json()["state"] == RotationState.ACCEPTED
+    assert support.post(f"/api/v1/support/rotations/{pk}/rotate").status_code == 200
     url = f"/api/v1/workspaces/{workspace.app_id}/rotations/{pk}/finish"
     assert api(personas["developer"]).post(url).status_code == 403
     finished = api(personas["admin"]).post(url)

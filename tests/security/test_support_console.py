@@ -131,8 +131,12 @@ def test_admin_retires_the_old_secret_of_an_overlap_from_the_banner(client, work
         overlap_hours=24,
         actor=personas["support"],
     )
-    rotation.rotate(request.pk, actor=personas["support"])
     logged_in(client, personas["admin"])
+    overview = client.get(f"/w/{workspace.app_id}/security/").content.decode()
+    assert 'data-testid="accept-rotation"' in overview
+    accepted = client.post(f"/w/{workspace.app_id}/rotations/{request.pk}/accept", follow=True)
+    assert "Support can now rotate" in accepted.content.decode()
+    rotation.rotate(request.pk, actor=personas["support"])
     overview = client.get(f"/w/{workspace.app_id}/security/").content.decode()
     assert "New secret deployed: retire the old one" in overview
     url = f"/w/{workspace.app_id}/rotations/{request.pk}/finish"
@@ -158,8 +162,11 @@ def test_only_the_admin_may_retire_the_old_secret(client, workspace, personas, r
         overlap_hours=24,
         actor=personas["support"],
     )
-    rotation.rotate(request.pk, actor=personas["support"])
     logged_in(client, personas[role])
+    accept = f"/w/{workspace.app_id}/rotations/{request.pk}/accept"
+    assert client.post(accept).status_code == status
+    rotation.accept(request.pk, actor=personas["admin"])
+    rotation.rotate(request.pk, actor=personas["support"])
     url = f"/w/{workspace.app_id}/rotations/{request.pk}/finish"
     assert client.post(url).status_code == status
     request.refresh_from_db()

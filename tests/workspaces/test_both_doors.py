@@ -57,7 +57,11 @@ def test_a_domain_is_added_and_audited_alike_and_a_duplicate_refused_alike(clien
         )
         for w in spaces
     ]
-    assert rows[0] == rows[1] == ("shop.example.com", {"domains": []}, {"domains": ["shop.example.com"]})
+    assert (
+        rows[0]
+        == rows[1]
+        == ("shop.example.com", {"domains": []}, {"domains": ["shop.example.com"]})
+    )
     page, answer = both(client, admin, spaces, "shop.example.com")
     assert (answer.status_code, answer.json()["error"]) == (409, "duplicate_domain")
     assert html.escape(answer.json()["message"]) in page.content.decode()
