@@ -10,12 +10,12 @@ from .models import RotationMode, RotationReason
 from .reauth import MAX_PASSWORD_LENGTH, REAUTH_SECONDS
 from .validators import (
     DEFAULT_GRACE_HOURS,
+    GRACE_HOURS,
     MAX_GRACE_HOURS,
     MAX_OVERLAP_HOURS,
     MAX_TICKET_LENGTH,
     MIN_OVERLAP_HOURS,
-    validate_grace_hours,
-    validate_overlap_hours,
+    OVERLAP_HOURS,
     validate_rotation_request,
     validate_ticket,
 )
@@ -50,7 +50,7 @@ class RotateForm(forms.Form):
     grace_hours = forms.IntegerField(
         label="Grace period (hours)",
         initial=DEFAULT_GRACE_HOURS,
-        validators=[validate_grace_hours],
+        validators=GRACE_HOURS,
         widget=forms.NumberInput(attrs={"min": 0, "max": MAX_GRACE_HOURS}),
         help_text=f"How long the current key keeps verifying after rotation: 0 to "
         f"{MAX_GRACE_HOURS} hours. 0 stops it at once.",
@@ -135,7 +135,7 @@ class OpenRotationForm(forms.Form):
     )
     overlap_hours = forms.IntegerField(
         required=False,
-        validators=[validate_overlap_hours],
+        validators=OVERLAP_HOURS,
         widget=forms.NumberInput(attrs={"min": MIN_OVERLAP_HOURS, "max": MAX_OVERLAP_HOURS}),
         help_text=f"Overlap mode: how long the old secret keeps working "
         f"({MIN_OVERLAP_HOURS} to {MAX_OVERLAP_HOURS} hours).",

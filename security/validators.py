@@ -1,8 +1,10 @@
-"""Input rules both doors share, each written once as a Django validator: the console's
-form fields and the API's serializer fields list the same function (DRF runs Django
-validators), and actions call it through ``checked`` for callers without a form."""
+"""Input rules both doors share, each written once as Django validators: the console's
+form fields and the API's serializer fields list the same ones (DRF runs Django
+validators, and drf-spectacular turns min/max validators into the schema's bounds), and
+actions call them through ``checked`` for callers without a form."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from workspaces.refusals import Refused
 
@@ -13,25 +15,39 @@ MAX_OVERLAP_HOURS = 7 * 24
 MAX_TICKET_LENGTH = 100
 
 
-def _whole_number(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+GRACE_HOURS_MESSAGE = (
+    f"The grace period is a whole number of hours from 0 to {MAX_GRACE_HOURS} (one week)."
+)
+OVERLAP_HOURS_MESSAGE = (
+    f"The overlap lasts from {MIN_OVERLAP_HOURS} hour to {MAX_OVERLAP_HOURS} hours (7 days)."
+)
+# The bounds as validators that fields list (forms, serializers, and so the schema).
+GRACE_HOURS = [
+    MinValueValidator(0, GRACE_HOURS_MESSAGE),
+    MaxValueValidator(MAX_GRACE_HOURS, GRACE_HOURS_MESSAGE),
+]
+OVERLAP_HOURS = [
+    MinValueValidator(MIN_OVERLAP_HOURS, OVERLAP_HOURS_MESSAGE),
+    MaxValueValidator(MAX_OVERLAP_HOURS, OVERLAP_HOURS_MESSAGE),
+]
+
+
+def _bounded(value, validators, message, code):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(message, code=code)
+    try:
+        for validator in validators:
+            validator(value)
+    except ValidationError:
+        raise ValidationError(message, code=code) from None
 
 
 def validate_grace_hours(value):
-    if not _whole_number(value) or not 0 <= value <= MAX_GRACE_HOURS:
-        raise ValidationError(
-            f"The grace period is a whole number of hours from 0 to {MAX_GRACE_HOURS} (one week).",
-            code="invalid_grace_hours",
-        )
+    _bounded(value, GRACE_HOURS, GRACE_HOURS_MESSAGE, "invalid_grace_hours")
 
 
 def validate_overlap_hours(value):
-    if not _whole_number(value) or not MIN_OVERLAP_HOURS <= value <= MAX_OVERLAP_HOURS:
-        raise ValidationError(
-            f"The overlap lasts from {MIN_OVERLAP_HOURS} hour to {MAX_OVERLAP_HOURS} hours "
-            "(7 days).",
-            code="invalid_overlap_hours",
-        )
+    _bounded(value, OVERLAP_HOURS, OVERLAP_HOURS_MESSAGE, "invalid_overlap_hours")
 
 
 def validate_ticket(value):

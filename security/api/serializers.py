@@ -1,7 +1,6 @@
 """The security API's serializers. They validate with the same validators as the
 console's forms (``security.validators``) and render what ``security.display`` builds."""
 
-from django.core.validators import RegexValidator
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
@@ -14,9 +13,9 @@ from ..models import RotationMode, RotationReason
 from ..reauth import MAX_PASSWORD_LENGTH
 from ..validators import (
     DEFAULT_GRACE_HOURS,
+    GRACE_HOURS,
     MAX_TICKET_LENGTH,
-    validate_grace_hours,
-    validate_overlap_hours,
+    OVERLAP_HOURS,
     validate_rotation_request,
     validate_ticket,
 )
@@ -104,7 +103,7 @@ class RotateSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=DEFAULT_GRACE_HOURS,
-        validators=[validate_grace_hours],
+        validators=GRACE_HOURS,
     )
     older_key = serializers.ChoiceField(choices=OLDER_KEY_CHOICES, required=False, allow_null=True)
 
@@ -114,11 +113,7 @@ class RotateSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     # What the debugger accepts: some non-blank text, at most the gateway's body limit.
-    token = TextField(
-        max_length=MAX_BODY_BYTES,
-        trim_whitespace=False,
-        validators=[RegexValidator(r"\S", "The token is blank.")],
-    )
+    token = TextField(min_length=1, max_length=MAX_BODY_BYTES, trim_whitespace=False)
 
 
 def _text(max_length, help_text):
@@ -198,7 +193,7 @@ class OpenRotationSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=RotationReason.choices)
     ticket = TextField(min_length=1, max_length=MAX_TICKET_LENGTH, validators=[validate_ticket])
     overlap_hours = serializers.IntegerField(
-        required=False, allow_null=True, validators=[validate_overlap_hours]
+        required=False, allow_null=True, validators=OVERLAP_HOURS
     )
 
     def validate(self, attrs):
