@@ -30,6 +30,7 @@ from security import gateway
 from security.checker import gateway_diagnosis
 from security.crypto import SecretUnreadable
 from security.snapshots import snapshots
+from workspaces.auth import client_address
 from workspaces.domains import origin_host
 
 from .counting import CountKey, buffer
@@ -165,19 +166,6 @@ def _count(ping, decision, config, host, request_id, now):
     buffer.add(key, now, failure)
 
 
-def source_address(meta):
-    """The caller's address: REMOTE_ADDR, or the address the outermost of
-    VERITY_TRUSTED_PROXY_COUNT trusted proxies saw (a client-written X-Forwarded-For
-    entry can only sit further left, where it is ignored)."""
-    proxies = settings.VERITY_TRUSTED_PROXY_COUNT
-    if proxies:
-        hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [hop for hop in hops if hop]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return meta.get("REMOTE_ADDR") or ""
-
-
 def _unavailable(request_id):
     return _error(
         503,
@@ -229,7 +217,7 @@ def _handle(method, meta, read, secure):
         return _error(
             405, "method_not_allowed", "Use POST.", request_id, (("Allow", "POST, OPTIONS"),)
         )
-    if not limiter.allow("s:" + source_address(meta), settings.VERITY_GATEWAY_SOURCE_LIMIT):
+    if not limiter.allow("s:" + client_address(meta), settings.VERITY_GATEWAY_SOURCE_LIMIT):
         return _rate_limited(request_id, "address")
 
     too_large = f"The body must be at most {gateway.MAX_BODY_BYTES} bytes."
