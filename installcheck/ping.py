@@ -16,7 +16,6 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from http import HTTPStatus
 
 from django.conf import settings
@@ -30,8 +29,9 @@ from security import gateway
 from security.checker import gateway_diagnosis
 from security.crypto import SecretUnreadable
 from security.snapshots import snapshots
+from security.tokens import BoundedCache
 from workspaces.auth import client_address
-from workspaces.domains import origin_host
+from workspaces.domains import MAX_ORIGIN_LENGTH, origin_host
 
 from .counting import CountKey, buffer
 from .limits import RETRY_AFTER_SECONDS, diagnosis_budget, limiter
@@ -85,8 +85,19 @@ class _RequestIds:
 
 
 request_ids = _RequestIds()
-# Origins repeat: normalising (IDNA, validation) is done once per distinct value.
-cached_origin_host = lru_cache(maxsize=4096)(origin_host)
+# Origins repeat: normalising (IDNA, validation) is done once per distinct value. Keys are
+# at most MAX_ORIGIN_LENGTH characters (longer ones are refused first), and the bytes they
+# hold are bounded as well.
+origin_hosts = BoundedCache(max_entries=4096, max_bytes=2 * 1024 * 1024)
+_UNSEEN = object()
+
+
+def cached_origin_host(origin):
+    host = origin_hosts.get(origin, _UNSEEN)
+    if host is _UNSEEN:
+        host = origin_host(origin)
+        origin_hosts.put(origin, host)
+    return host
 
 
 def _json(status, body, request_id, headers=()):
@@ -235,6 +246,9 @@ def _handle(method, meta, read, secure):
         parsed = gateway.parse_ping(body)
     except gateway.BadPing as exc:
         return _respond(gateway.bad_request(exc.message, exc.fields), request_id)
+    origin = meta.get("HTTP_ORIGIN")
+    if origin is not None and len(origin) > MAX_ORIGIN_LENGTH:
+        return _respond(gateway.refused_input(gateway.INVALID_ORIGIN), request_id)
 
     try:
         config = snapshots.get(parsed.app_id)
@@ -247,7 +261,7 @@ def _handle(method, meta, read, secure):
     if not limiter.allow(f"w:{config.workspace_id}", settings.VERITY_GATEWAY_WORKSPACE_LIMIT):
         return _rate_limited(request_id, "workspace")
 
-    host = cached_origin_host(meta.get("HTTP_ORIGIN"))
+    host = cached_origin_host(origin)
     now = timezone.now()
     decision = gateway.decide(parsed, config, host, now)
     _count(parsed, decision, config, host, request_id, now.timestamp())

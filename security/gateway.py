@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from workspaces.domains import host_matches
+from workspaces.domains import MAX_ORIGIN_LENGTH, host_matches
 
 from . import hashing, tokens
 
@@ -43,6 +43,9 @@ HMAC_NOT_ALLOWED = "hmac_not_allowed"
 UNTRUSTED_DOMAIN = "untrusted_domain"
 UNKNOWN_APP = "unknown_app"
 BAD_REQUEST = "bad_request"
+INVALID_ORIGIN = "invalid_origin"
+# Malformed input refused with a 400 of its own code (not bad_request, which names fields).
+INPUT_ERRORS = (INVALID_ORIGIN,)
 
 MESSAGES = {
     MISSING_USER_HASH: (
@@ -88,6 +91,10 @@ MESSAGES = {
         "console if it is yours."
     ),
     UNKNOWN_APP: "No workspace has this app_id. Copy the app_id from your console.",
+    INVALID_ORIGIN: (
+        f"The Origin header is not a URL origin (scheme://host[:port], at most "
+        f"{MAX_ORIGIN_LENGTH} characters). Browsers set it themselves: do not set it by hand."
+    ),
 }
 
 
@@ -218,6 +225,11 @@ def bad_request(message, fields=None, status=400):
     return Decision(
         status=status, outcome=BAD_REQUEST, code=BAD_REQUEST, message=message, fields=fields or {}
     )
+
+
+def refused_input(code):
+    """A 400 for malformed input other than the body's fields (INPUT_ERRORS)."""
+    return Decision(status=400, outcome=code, code=code, message=MESSAGES[code])
 
 
 def unknown_app():

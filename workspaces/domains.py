@@ -8,6 +8,9 @@ import re
 from urllib.parse import urlsplit
 
 MAX_HOST_LENGTH = 253
+# The longest URL origin: "https://" + a 253-character host + ":65535" is 267 characters.
+# A longer Origin header is not an origin, and is refused before anything remembers it.
+MAX_ORIGIN_LENGTH = 300
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _IDNA_DEVIATIONS = ("\u00df", "\u03c2", "\u200c", "\u200d")
 
@@ -69,6 +72,8 @@ def normalize_pattern(value):
 def origin_host(origin):
     """The normalised host of an ``Origin`` header value, or None if it has none."""
     if not origin or not isinstance(origin, str) or origin == "null":
+        return None
+    if len(origin) > MAX_ORIGIN_LENGTH:
         return None
     try:
         host = urlsplit(origin.strip()).hostname
