@@ -16,6 +16,7 @@ import jwt
 
 LEEWAY_SECONDS = 30
 ALGORITHM = "HS256"
+TIME_CLAIMS = ("exp", "nbf", "iat")
 
 JWT_MALFORMED = "jwt_malformed"
 JWT_BAD_ALGORITHM = "jwt_bad_algorithm"
@@ -197,13 +198,36 @@ class _VerifiedTokens:
 verified_tokens = _VerifiedTokens()
 
 
+def numeric_dates(claims):
+    """Whether every exp/nbf/iat present is a JSON number, as RFC 7519 §2 (NumericDate)
+    wants. PyJWT also takes a numeric string ("1767225600") and ``true``."""
+    for claim in TIME_CLAIMS:
+        if claim in claims:
+            value = claims[claim]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+    return True
+
+
 def _decode(token, key):
     """PyJWT's verification of ``token`` with ``key``, remembered while it holds."""
     claims = verified_tokens.get(token, key)
     if claims is None:
         claims = _pyjwt_decode(token, key)
+        if not numeric_dates(claims):
+            raise jwt.DecodeError("exp, nbf and iat must be JSON numbers")
         verified_tokens.put(token, key, claims)
     return dict(claims)
+
+
+def _time_failure(token, code):
+    """``code`` (expired, not yet valid) for a token whose signature has verified, unless
+    the claim PyJWT judged is not a JSON number: that token is malformed, whatever the time."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        return JWT_MALFORMED
+    return code if numeric_dates(claims) else JWT_MALFORMED
 
 
 def _pyjwt_decode(token, key):
@@ -245,9 +269,9 @@ def verify(token, candidates, now):
         except jwt.InvalidSignatureError:
             continue
         except jwt.ExpiredSignatureError:
-            return TokenResult(code=JWT_EXPIRED, kid=candidate.kid)
+            return TokenResult(code=_time_failure(token, JWT_EXPIRED), kid=candidate.kid)
         except jwt.ImmatureSignatureError:
-            return TokenResult(code=JWT_NOT_YET_VALID, kid=candidate.kid)
+            return TokenResult(code=_time_failure(token, JWT_NOT_YET_VALID), kid=candidate.kid)
         except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError):
             return TokenResult(code=JWT_MALFORMED, kid=candidate.kid)
         user_id = claims.get("user_id")
