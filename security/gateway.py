@@ -83,8 +83,9 @@ MESSAGES = {
     ),
     tokens.JWT_MISSING_USER_ID: "The user_jwt must carry a non-empty string user_id claim.",
     tokens.JWT_USER_MISMATCH: (
-        "The user_id in the request differs from the user_id inside the user_jwt. Send the "
-        "same user_id, or leave it out of the request."
+        "The user_id or email in the request differs from the one inside the user_jwt (an "
+        "email in the request needs the same email claim in the token). Send the same "
+        "values, or leave them out of the request."
     ),
     UNTRUSTED_DOMAIN: (
         "This page's origin is not on the workspace's trusted-domain list. Add it in the "
@@ -258,6 +259,15 @@ def _failure(code, platform_config, identifier, method):
     )
 
 
+def _body_matches_token(ping, claims):
+    """Every identifier the body carries is the token's own: a user_id equal to its user_id
+    claim, an email equal to its email claim. An email the token does not carry is proven
+    by nothing, so it does not match either."""
+    if ping.user_id is not None and ping.user_id != claims["user_id"]:
+        return False
+    return ping.email is None or ping.email == claims.get("email")
+
+
 def decide(ping, config, origin_host, now):
     """Steps 3-7 of the decision table; the caller has done 1 (parse) and 2 (lookup)."""
     if (
@@ -275,7 +285,7 @@ def decide(ping, config, origin_host, now):
 
     if ping.user_jwt is not None:
         result = tokens.verify(ping.user_jwt, config.jwt_keys, now)
-        if result.ok and ping.user_id is not None and ping.user_id != result.claims["user_id"]:
+        if result.ok and not _body_matches_token(ping, result.claims):
             result = tokens.TokenResult(code=tokens.JWT_USER_MISMATCH, kid=result.kid)
         shown = result.claims["user_id"] if result.ok else identifier
         if result.ok:

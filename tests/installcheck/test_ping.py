@@ -95,6 +95,18 @@ def test_a_valid_jwt_is_verified_and_a_mismatching_user_id_is_refused(client, wo
     assert (response.status_code, response.json()["error"]) == (401, "jwt_user_mismatch")
 
 
+def test_an_email_other_than_the_tokens_is_refused_as_a_mismatch(client, workspace):
+    enforce(workspace, "ios")
+    kid, key = current_key(workspace)
+    claims = {"user_id": "42", "email": "ann@example.com"}
+    token = jwt.encode(claims, key, algorithm="HS256", headers={"kid": kid})
+    base = {"app_id": workspace.app_id, "platform": "ios", "user_jwt": token}
+    assert post(client, {**base, "email": "ann@example.com"}).json()["identity"] == "verified"
+    response = post(client, {**base, "email": "eve@example.com"})
+    assert (response.status_code, response.json()["error"]) == (401, "jwt_user_mismatch")
+    assert 'error="jwt_user_mismatch"' in response["WWW-Authenticate"]
+
+
 def test_a_numeric_string_exp_is_refused_as_malformed(client, workspace):
     enforce(workspace, "ios")
     kid, key = current_key(workspace)
