@@ -58,7 +58,7 @@ def _ping_schema():
         "required": [name for name, (_, required) in gateway.PING_FIELDS.items() if required],
         "properties": properties,
         "description": f"At most {gateway.MAX_BODY_BYTES} bytes in all. Unknown fields are "
-        "ignored.",
+        "ignored; a key repeated anywhere is refused (400 duplicate_key).",
     }
 
 
@@ -128,8 +128,9 @@ def operations():
         ),
         "400": _json(
             _error_schema([gateway.BAD_REQUEST, *gateway.INPUT_ERRORS]),
-            "bad_request: the body is not a valid ping (fields says why); invalid_origin: "
-            "the Origin header is not a URL origin.",
+            "bad_request: the body is not a valid ping (fields says why); duplicate_key: "
+            "an object in the body repeats a key; invalid_origin: the Origin header is not "
+            "a URL origin.",
         ),
         "401": _json(
             _error_schema(refused_401),

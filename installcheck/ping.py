@@ -245,7 +245,7 @@ def _handle(method, meta, read, secure):
     try:
         parsed = gateway.parse_ping(body)
     except gateway.BadPing as exc:
-        return _respond(gateway.bad_request(exc.message, exc.fields), request_id)
+        return _respond(exc.decision(), request_id)
     origin = meta.get("HTTP_ORIGIN")
     if origin is not None and len(origin) > MAX_ORIGIN_LENGTH:
         return _respond(gateway.refused_input(gateway.INVALID_ORIGIN), request_id)

