@@ -9,6 +9,7 @@ import pytest
 from security import gateway
 from security.actions import set_enforcement
 from tests.factories import current_key
+from workspaces.actions import add_trusted_domain
 
 URL = "/messenger/v1/ping"
 
@@ -52,3 +53,20 @@ def test_a_repeated_key_inside_an_ignored_object_is_refused_too(client, workspac
 def test_the_same_keys_once_each_are_served(client, workspace):
     raw = json.dumps({"app_id": workspace.app_id, "platform": "web", "extra": {"a": 1}})
     assert post(client, raw).json()["identity"] == "visitor"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.com\\@trusted.example",
+        "https://trusted.example@evil.com",
+        "https://trusted.example/",
+        "https://trusted.example:99999",
+    ],
+)
+def test_only_a_strict_origin_can_match_a_trusted_domain(client, workspace, origin):
+    add_trusted_domain(workspace, "trusted.example", actor=None)
+    raw = json.dumps({"app_id": workspace.app_id, "platform": "web"})
+    assert post(client, raw, HTTP_ORIGIN="https://trusted.example:443").status_code == 200
+    response = post(client, raw, HTTP_ORIGIN=origin)
+    assert (response.status_code, response.json()["error"]) == (403, gateway.UNTRUSTED_DOMAIN)
