@@ -177,3 +177,20 @@ def test_the_gateway_limits_each_client_behind_the_proxy_on_its_own(client, work
     with mock.patch.object(limiter, "_clock", lambda: 12345.5):  # one window throughout
         assert [send("198.51.100.66") for _ in range(3)] == [200, 200, 429]
         assert send("192.0.2.10") == 200
+
+
+@pytest.mark.django_db
+def test_reveal_password_attempts_and_the_reveal_record_the_client_behind_the_proxy(
+    workspace, personas, settings
+):
+    from axes.models import AccessAttempt
+    from rest_framework.test import APIClient
+
+    settings.VERITY_TRUSTED_PROXY_COUNT = 1
+    api = APIClient(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="192.0.2.10")
+    api.force_authenticate(personas["admin"])
+    url = f"/api/v1/workspaces/{workspace.app_id}/platforms/web/secret/reveal"
+    assert api.post(url, {"password": "wrong"}, format="json").status_code == 403
+    assert AccessAttempt.objects.get(username="admin").ip_address == "192.0.2.10"
+    assert api.post(url, {"password": PASSWORD}, format="json").status_code == 200
+    assert AuditEvent.objects.get(action="secret.revealed").ip == "192.0.2.10"
