@@ -210,24 +210,22 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # X-Forwarded-For is anybody's to write: it is only believed when the deployment says how
-# many reverse proxies (each appending one address) stand in front of Verity.
+# many reverse proxies (each appending one address) stand in front of Verity. One resolver
+# (workspaces.auth.client_address) reads it for the login lock, audit and the gateway.
 VERITY_TRUSTED_PROXY_COUNT = env_int("VERITY_TRUSTED_PROXY_COUNT", 0, minimum=0)
-if VERITY_TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-    AXES_IPWARE_PROXY_ORDER = "right-most"
-    AXES_IPWARE_PROXY_COUNT = VERITY_TRUSTED_PROXY_COUNT
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
-    AXES_IPWARE_PROXY_COUNT = None
+AXES_CLIENT_IP_CALLABLE = "workspaces.auth.client_ip"
 
 LOGIN_URL = "workspaces:login"
 LOGIN_REDIRECT_URL = "workspaces:home"
 LOGOUT_REDIRECT_URL = "workspaces:login"
 
 REST_FRAMEWORK = {
+    # Token first: DRF answers a missing or bad credential with 401 + WWW-Authenticate from
+    # the first class's challenge (sessions have none: 403). A request without a Token
+    # header falls through to the session, which still enforces CSRF.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "workspaces.auth.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

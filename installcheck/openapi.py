@@ -8,6 +8,7 @@ WSGI route with requests generated from it (tests/installcheck/test_gateway_fuzz
 """
 
 from security import gateway
+from workspaces.domains import MAX_ORIGIN_LENGTH
 
 from .limits import RETRY_AFTER_SECONDS
 from .ping import PING_PATH
@@ -16,7 +17,9 @@ TAG = "gateway"
 # Failures of a proof (or its absence): a warning while the platform does not enforce,
 # a refusal once it does (SPEC §3).
 PROOF_FAILURES = tuple(
-    code for code in gateway.MESSAGES if code not in (gateway.UNTRUSTED_DOMAIN, gateway.UNKNOWN_APP)
+    code
+    for code in gateway.MESSAGES
+    if code not in (gateway.UNTRUSTED_DOMAIN, gateway.UNKNOWN_APP, *gateway.INPUT_ERRORS)
 )
 FIELD_HELP = {
     "app_id": "The workspace's app_id, as shown in the console.",
@@ -55,7 +58,7 @@ def _ping_schema():
         "required": [name for name, (_, required) in gateway.PING_FIELDS.items() if required],
         "properties": properties,
         "description": f"At most {gateway.MAX_BODY_BYTES} bytes in all. Unknown fields are "
-        "ignored.",
+        "ignored; a key repeated anywhere is refused (400 duplicate_key).",
     }
 
 
@@ -123,7 +126,12 @@ def operations():
             "Served: verified (a valid proof), visitor (no identifier), or unverified "
             "(identified without a valid proof on a platform that does not enforce).",
         ),
-        "400": _json(_error_schema([gateway.BAD_REQUEST]), "The body is not a valid ping."),
+        "400": _json(
+            _error_schema([gateway.BAD_REQUEST, *gateway.INPUT_ERRORS]),
+            "bad_request: the body is not a valid ping (fields says why); duplicate_key: "
+            "an object in the body repeats a key; invalid_origin: the Origin header is not "
+            "a URL origin.",
+        ),
         "401": _json(
             _error_schema(refused_401),
             "Refused: the platform enforces and the proof is wrong.",
@@ -170,9 +178,10 @@ def operations():
                     "in": "header",
                     "name": "Origin",
                     "required": False,
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "maxLength": MAX_ORIGIN_LENGTH},
                     "description": "Sent by browsers; web pings are checked against the "
-                    "workspace's trusted domains.",
+                    "workspace's trusted domains. A longer value is refused (400 "
+                    "invalid_origin).",
                 }
             ],
             "requestBody": {

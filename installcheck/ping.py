@@ -16,7 +16,6 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from http import HTTPStatus
 
 from django.conf import settings
@@ -30,7 +29,9 @@ from security import gateway
 from security.crypto import SecretUnreadable
 from security.gateway_diagnosis import gateway_diagnosis
 from security.snapshots import snapshots
-from workspaces.domains import origin_host
+from security.tokens import BoundedCache
+from workspaces.auth import client_address
+from workspaces.domains import MAX_ORIGIN_LENGTH, origin_host
 
 from .counting import CountKey, buffer
 from .limits import RETRY_AFTER_SECONDS, diagnosis_budget, limiter
@@ -84,8 +85,19 @@ class _RequestIds:
 
 
 request_ids = _RequestIds()
-# Origins repeat: normalising (IDNA, validation) is done once per distinct value.
-cached_origin_host = lru_cache(maxsize=4096)(origin_host)
+# Origins repeat: normalising (IDNA, validation) is done once per distinct value. Keys are
+# at most MAX_ORIGIN_LENGTH characters (longer ones are refused first), and the bytes they
+# hold are bounded as well.
+origin_hosts = BoundedCache(max_entries=4096, max_bytes=2 * 1024 * 1024)
+_UNSEEN = object()
+
+
+def cached_origin_host(origin):
+    host = origin_hosts.get(origin, _UNSEEN)
+    if host is _UNSEEN:
+        host = origin_host(origin)
+        origin_hosts.put(origin, host)
+    return host
 
 
 def _json(status, body, request_id, headers=()):
@@ -165,19 +177,6 @@ def _count(ping, decision, config, host, request_id, now):
     buffer.add(key, now, failure)
 
 
-def source_address(meta):
-    """The caller's address: REMOTE_ADDR, or the address the outermost of
-    VERITY_TRUSTED_PROXY_COUNT trusted proxies saw (a client-written X-Forwarded-For
-    entry can only sit further left, where it is ignored)."""
-    proxies = settings.VERITY_TRUSTED_PROXY_COUNT
-    if proxies:
-        hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [hop for hop in hops if hop]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return meta.get("REMOTE_ADDR") or ""
-
-
 def _unavailable(request_id):
     return _error(
         503,
@@ -229,7 +228,7 @@ def _handle(method, meta, read, secure):
         return _error(
             405, "method_not_allowed", "Use POST.", request_id, (("Allow", "POST, OPTIONS"),)
         )
-    if not limiter.allow("s:" + source_address(meta), settings.VERITY_GATEWAY_SOURCE_LIMIT):
+    if not limiter.allow("s:" + client_address(meta), settings.VERITY_GATEWAY_SOURCE_LIMIT):
         return _rate_limited(request_id, "address")
 
     too_large = f"The body must be at most {gateway.MAX_BODY_BYTES} bytes."
@@ -246,7 +245,10 @@ def _handle(method, meta, read, secure):
     try:
         parsed = gateway.parse_ping(body)
     except gateway.BadPing as exc:
-        return _respond(gateway.bad_request(exc.message, exc.fields), request_id)
+        return _respond(exc.decision(), request_id)
+    origin = meta.get("HTTP_ORIGIN")
+    if origin is not None and len(origin) > MAX_ORIGIN_LENGTH:
+        return _respond(gateway.refused_input(gateway.INVALID_ORIGIN), request_id)
 
     try:
         config = snapshots.get(parsed.app_id)
@@ -259,7 +261,7 @@ def _handle(method, meta, read, secure):
     if not limiter.allow(f"w:{config.workspace_id}", settings.VERITY_GATEWAY_WORKSPACE_LIMIT):
         return _rate_limited(request_id, "workspace")
 
-    host = cached_origin_host(meta.get("HTTP_ORIGIN"))
+    host = cached_origin_host(origin)
     now = timezone.now()
     decision = gateway.decide(parsed, config, host, now)
     _count(parsed, decision, config, host, request_id, now.timestamp())

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from workspaces.domains import host_matches
+from workspaces.domains import MAX_ORIGIN_LENGTH, host_matches
 
 from . import hashing, tokens
 from .vocabulary import PLATFORMS, REJECTED, UNVERIFIED, VERIFIED, VISITOR, jwt_reference
@@ -39,6 +39,10 @@ HMAC_NOT_ALLOWED = "hmac_not_allowed"
 UNTRUSTED_DOMAIN = "untrusted_domain"
 UNKNOWN_APP = "unknown_app"
 BAD_REQUEST = "bad_request"
+INVALID_ORIGIN = "invalid_origin"
+DUPLICATE_KEY = "duplicate_key"
+# Malformed input refused with a 400 of its own code (not bad_request, which names fields).
+INPUT_ERRORS = (DUPLICATE_KEY, INVALID_ORIGIN)
 
 MESSAGES = {
     MISSING_USER_HASH: (
@@ -76,24 +80,56 @@ MESSAGES = {
     ),
     tokens.JWT_MISSING_USER_ID: "The user_jwt must carry a non-empty string user_id claim.",
     tokens.JWT_USER_MISMATCH: (
-        "The user_id in the request differs from the user_id inside the user_jwt. Send the "
-        "same user_id, or leave it out of the request."
+        "The user_id or email in the request differs from the one inside the user_jwt (an "
+        "email in the request needs the same email claim in the token). Send the same "
+        "values, or leave them out of the request."
     ),
     UNTRUSTED_DOMAIN: (
         "This page's origin is not on the workspace's trusted-domain list. Add it in the "
         "console if it is yours."
     ),
     UNKNOWN_APP: "No workspace has this app_id. Copy the app_id from your console.",
+    DUPLICATE_KEY: (
+        "The body repeats a key. Send each field once: JSON parsers disagree on which "
+        "copy counts, so the gateway accepts neither."
+    ),
+    INVALID_ORIGIN: (
+        f"The Origin header is not a URL origin (scheme://host[:port], at most "
+        f"{MAX_ORIGIN_LENGTH} characters). Browsers set it themselves: do not set it by hand."
+    ),
 }
 
 
 class BadPing(ValueError):
-    """A body that is not a valid ping; ``fields`` says what is wrong with which field."""
+    """A body that is not a valid ping; ``fields`` says what is wrong with which field,
+    ``code`` is bad_request or one of INPUT_ERRORS."""
 
-    def __init__(self, message, fields=None):
+    def __init__(self, message, fields=None, code=BAD_REQUEST):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        self.code = code
+
+    def decision(self):
+        if self.code == BAD_REQUEST:
+            return bad_request(self.message, self.fields)
+        return refused_input(self.code)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs):
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise _DuplicateKey
+    return data
+
+
+# One decoder, built once: json.loads(body, object_pairs_hook=...) would build a decoder
+# per call (~2.4 µs a ping, measured); reusing this one costs ~0.3 µs over plain loads.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
 
 
 @dataclass(frozen=True)
@@ -109,9 +145,14 @@ class Ping:
 
 
 def parse_ping(body):
-    """A Ping from raw body bytes; raises BadPing with per-field messages."""
+    """A Ping from raw body bytes; raises BadPing with per-field messages, or with
+    duplicate_key when an object repeats a key (anywhere in the body)."""
     try:
-        data = json.loads(body)
+        if isinstance(body, bytes | bytearray):  # as json.loads decodes bytes
+            body = body.decode(json.detect_encoding(body), "surrogatepass")
+        data = _DECODER.decode(body)
+    except _DuplicateKey:
+        raise BadPing(MESSAGES[DUPLICATE_KEY], code=DUPLICATE_KEY) from None
     except (ValueError, RecursionError):
         raise BadPing("The body must be a JSON object.") from None
     if not isinstance(data, dict):
@@ -216,6 +257,11 @@ def bad_request(message, fields=None, status=400):
     )
 
 
+def refused_input(code):
+    """A 400 for malformed input other than the body's fields (INPUT_ERRORS)."""
+    return Decision(status=400, outcome=code, code=code, message=MESSAGES[code])
+
+
 def unknown_app():
     return Decision(
         status=404, outcome=UNKNOWN_APP, code=UNKNOWN_APP, message=MESSAGES[UNKNOWN_APP]
@@ -242,6 +288,15 @@ def _failure(code, platform_config, identifier, method):
     )
 
 
+def _body_matches_token(ping, claims):
+    """Every identifier the body carries is the token's own: a user_id equal to its user_id
+    claim, an email equal to its email claim. An email the token does not carry is proven
+    by nothing, so it does not match either."""
+    if ping.user_id is not None and ping.user_id != claims["user_id"]:
+        return False
+    return ping.email is None or ping.email == claims.get("email")
+
+
 def decide(ping, config, origin_host, now):
     """Steps 3-7 of the decision table; the caller has done 1 (parse) and 2 (lookup)."""
     if (
@@ -259,7 +314,7 @@ def decide(ping, config, origin_host, now):
 
     if ping.user_jwt is not None:
         result = tokens.verify(ping.user_jwt, config.jwt_keys, now)
-        if result.ok and ping.user_id is not None and ping.user_id != result.claims["user_id"]:
+        if result.ok and not _body_matches_token(ping, result.claims):
             result = tokens.TokenResult(code=tokens.JWT_USER_MISMATCH, kid=result.kid)
         shown = result.claims["user_id"] if result.ok else identifier
         if result.ok:

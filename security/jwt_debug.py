@@ -26,7 +26,12 @@ JWT_USER_ID_NOT_STRING = "jwt_user_id_not_string"
 # Key states, as MessengerKey.state() names them.
 CURRENT, GRACE, EXPIRED, REVOKED = "current", "grace", "expired", "revoked"
 USABLE_STATES = (CURRENT, GRACE)
-TIME_CLAIMS = ("exp", "nbf", "iat")
+TIME_CLAIMS = tokens.TIME_CLAIMS
+# jwt_malformed, when the token is well formed but for its time claims' types.
+TIMES_NOT_NUMBERS = (
+    "{claims} must be a JSON number of seconds since 1970 (e.g. 1767225600), not {shown}: "
+    "the gateway refuses the token as malformed (RFC 7519 NumericDate)."
+)
 
 MESSAGES = {
     tokens.JWT_MALFORMED: (
@@ -155,21 +160,37 @@ class _Findings:
     def __init__(self):
         self.errors = []
 
-    def add(self, code, **values):
+    def add(self, code, message=None, **values):
         if code not in (e["code"] for e in self.errors):
-            self.errors.append({"code": code, "message": MESSAGES[code].format(**values)})
+            message = message or MESSAGES[code].format(**values)
+            self.errors.append({"code": code, "message": message})
+
+
+def _shown(value, limit=40):
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _times(payload, now, findings):
     """exp/nbf/iat as dates with relative text; adds expired/not-yet-valid findings."""
     times = {"server_time": _iso(now)}
     leeway = tokens.LEEWAY_SECONDS
+    not_numbers = [
+        claim
+        for claim in TIME_CLAIMS
+        if claim in payload and not tokens.numeric_dates({claim: payload[claim]})
+    ]
+    if not_numbers:
+        shown = " or ".join(_shown(payload[claim]) for claim in not_numbers)
+        findings.add(
+            tokens.JWT_MALFORMED,
+            message=TIMES_NOT_NUMBERS.format(claims=" and ".join(not_numbers), shown=shown),
+        )
     for claim in TIME_CLAIMS:
         if claim not in payload:
             continue
         value = payload[claim]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            findings.add(tokens.JWT_MALFORMED)
+        if claim in not_numbers:
             times[claim] = {"value": value, "error": f"{claim} must be a number of seconds."}
             continue
         try:

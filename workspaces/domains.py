@@ -5,12 +5,17 @@ the console matches an ``Origin: https://xn--bcher-kva.de`` sent by a browser.
 """
 
 import re
-from urllib.parse import urlsplit
 
 MAX_HOST_LENGTH = 253
 # What a trusted-domain entry may be as typed (before normalising): "*." and a host.
 MAX_PATTERN_LENGTH = 300
+# The longest URL origin: "https://" + a 253-character host + ":65535" is 267 characters.
+# A longer Origin header is not an origin, and is refused before anything remembers it.
+MAX_ORIGIN_LENGTH = 300
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# scheme://host[:port]. The host excludes every character that ends or splits a URL
+# authority (and controls, spaces); normalize_host then checks it is a host name.
+_ORIGIN = re.compile(r"(?i:https?)://([^\x00-\x20\x7f:/?#@\[\]\\]+)(?::([0-9]{1,5}))?")
 _IDNA_DEVIATIONS = ("\u00df", "\u03c2", "\u200c", "\u200d")
 
 
@@ -69,14 +74,18 @@ def normalize_pattern(value):
 
 
 def origin_host(origin):
-    """The normalised host of an ``Origin`` header value, or None if it has none."""
-    if not origin or not isinstance(origin, str) or origin == "null":
+    """The normalised host of an ``Origin`` header value, or None if it is not a strict
+    origin: ``http`` or ``https``, ``://``, a host name, an optional port, and nothing
+    else (no user info, path, query or fragment, no backslash), as browsers send it. A
+    general URL parser is not used: ``https://evil.com\\@trusted.example`` has the host
+    trusted.example for urlsplit, and evil.com for a browser."""
+    if not origin or not isinstance(origin, str) or len(origin) > MAX_ORIGIN_LENGTH:
         return None
-    try:
-        host = urlsplit(origin.strip()).hostname
-    except ValueError:
+    match = _ORIGIN.fullmatch(origin.strip())
+    if match is None:
         return None
-    if not host:
+    host, port = match.groups()
+    if port is not None and int(port) > 65535:
         return None
     try:
         return normalize_host(host)

@@ -2,6 +2,7 @@
 budget, and the limits shared between processes through Redis."""
 
 import json
+from collections import Counter
 from unittest import mock
 
 import pytest
@@ -76,16 +77,6 @@ def test_behind_trusted_proxies_the_address_they_saw_is_the_source(client, works
     assert codes == [200, 200, 429]
     other = send(client, workspace, address="10.1.1.1", HTTP_X_FORWARDED_FOR="192.0.2.45")
     assert other.status_code == 200
-
-
-def test_source_address_takes_the_nth_hop_from_the_right(settings):
-    settings.VERITY_TRUSTED_PROXY_COUNT = 2
-    meta = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 192.0.2.1, 10.0.0.1"}
-    assert ping.source_address(meta) == "192.0.2.1"
-    short = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "192.0.2.1"}
-    assert ping.source_address(short) == "10.0.0.2"
-    settings.VERITY_TRUSTED_PROXY_COUNT = 0
-    assert ping.source_address(meta) == "10.0.0.2"
 
 
 def test_one_workspace_over_its_limit_does_not_slow_another(client, workspace, settings):
@@ -206,3 +197,120 @@ def test_failures_without_a_hash_do_not_spend_the_diagnosis_budget(
     send(client, workspace, fields={"user_id": "42", "user_hash": wrong})
     buffer.flush()
     assert recorder.failures[-1]["diagnosis"][0]["code"] == "other_platform_secret"
+
+
+# ---- the fleet-wide bound (README "Known limits") ----------------------------------------
+
+
+class FakeRedis:
+    """The few Redis commands ``WindowLimiter.sync`` pipelines, in memory."""
+
+    def __init__(self):
+        self.values, self.sets = {}, {}
+
+    def pipeline(self, transaction=False):
+        return FakePipeline(self)
+
+
+class FakePipeline:
+    def __init__(self, redis):
+        self.redis, self.replies = redis, []
+
+    def incrby(self, name, delta):
+        self.redis.values[name] = self.redis.values.get(name, 0) + delta
+        self.replies.append(self.redis.values[name])
+
+    def expire(self, name, seconds):
+        self.replies.append(True)
+
+    def sadd(self, name, member):
+        members = self.redis.sets.setdefault(name, set())
+        self.replies.append(int(member not in members))
+        members.add(member)
+
+    def scard(self, name):
+        self.replies.append(len(self.redis.sets.get(name, ())))
+
+    def execute(self):
+        return self.replies
+
+
+def flood(processes, limit, per_tick, windows, flush=0.5, phases=None, tick=0.01):
+    """Drive ``processes`` limiters sharing one Redis on a simulated clock: every ``tick``
+    each process receives ``per_tick[i]`` requests of one source; each syncs every
+    ``flush`` seconds from its phase. Returns the fleet's admitted requests per window."""
+    now = [1000.0]
+    redis = FakeRedis()
+    fleet = [WindowLimiter(lambda: now[0]) for _ in range(processes)]
+    phases = phases or [0.1 + 0.25 * i for i in range(processes)]
+    next_sync = [1000.0 + phase for phase in phases]
+    admitted = Counter()
+    for step in range(int(windows / tick)):
+        now[0] = 1000.0 + step * tick
+        for i, limiter in enumerate(fleet):
+            if now[0] >= next_sync[i]:
+                limiter.sync(redis)
+                next_sync[i] += flush
+            for _ in range(per_tick[i]):
+                if limiter.allow("s:198.51.100.66", limit):
+                    admitted[int(now[0]) - 1000] += 1
+    return [admitted[w] for w in range(windows)]
+
+
+def test_a_flood_over_two_processes_gets_the_limit_not_twice_it():
+    # 100/s allowed; 5,000/s arrive at each of two processes.
+    admitted = flood(2, 100, per_tick=[50, 50], windows=10)
+    assert admitted[0] <= 2 * 100  # before the processes hear of each other
+    assert all(90 <= n <= 100 + 1 for n in admitted[1:]), admitted
+
+
+@pytest.mark.parametrize("processes", [3, 4, 12])
+def test_the_bound_is_the_limit_plus_one_per_process_from_the_second_window(processes):
+    phases = [0.03 + 0.47 * i / processes for i in range(processes)]
+    admitted = flood(processes, 100, [20] * processes, windows=6, phases=phases)
+    assert admitted[0] <= processes * 100
+    assert all(n <= 100 + processes - 1 for n in admitted[1:]), admitted
+
+
+def test_flushes_drifting_past_half_a_window_keep_the_bound():
+    # A busy flusher: 0.52 s between syncs, so some windows see one sync per process.
+    admitted = flood(2, 100, [50, 50], windows=12, flush=0.52, phases=[0.45, 0.05])
+    assert all(n <= 100 + 1 for n in admitted[1:]), admitted
+
+
+def test_an_uneven_flood_is_held_to_the_limit_at_most():
+    admitted = flood(2, 100, [9, 1], windows=8)  # 900/s and 100/s
+    assert all(n <= 100 + 1 for n in admitted[1:]), admitted
+    assert all(n >= 50 for n in admitted[1:]), admitted  # and is not starved
+
+
+def test_a_source_no_process_refuses_overshoots_by_at_most_one_flush_interval():
+    # 120/s spread 70:50: no process reaches its cap before it hears of the other, so
+    # the fleet can pass the limit by what the others admit after their last sync of
+    # the window: at most one flush interval (0.5 s) of the source's traffic.
+    admitted = flood(2, 100, [7, 5], windows=8, tick=0.1)
+    assert all(n <= 100 + 0.5 * 120 for n in admitted), admitted
+
+
+def test_a_source_under_its_limit_is_never_refused():
+    # 80/s spread over two processes: under the limit of 100, every request passes.
+    admitted = flood(2, 100, [1, 0], windows=4, tick=0.025)
+    assert admitted == [40, 40, 40, 40]
+    admitted = flood(2, 100, [1, 1], windows=4, tick=0.025)
+    assert admitted == [80, 80, 80, 80]
+
+
+def test_once_the_flood_ends_the_full_limit_is_back():
+    now = [2000.2]
+    redis = FakeRedis()
+    first, second = WindowLimiter(lambda: now[0]), WindowLimiter(lambda: now[0])
+    for limiter in (first, second):
+        while limiter.allow("k", 10):
+            pass
+    first.sync(redis), second.sync(redis), first.sync(redis)
+    now[0] = 2001.2  # still flooded: the first holds its share of the limit
+    assert sum(first.allow("k", 10) for _ in range(20)) == 5
+    now[0] = 2002.2
+    assert [first.allow("k", 10) for _ in range(3)] == [True] * 3  # the flood ended
+    now[0] = 2003.2  # nothing refused last window: the whole limit again
+    assert sum(first.allow("k", 10) for _ in range(20)) == 10

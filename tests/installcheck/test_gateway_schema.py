@@ -53,14 +53,16 @@ def test_every_answer_code_is_documented_under_its_status(schema):
     assert set(answer["identity"]["enum"]) == {"verified", "visitor", "unverified"}
     # Every proof failure is a warning while the platform does not enforce...
     assert set(answer["warning"]["enum"]) == set(PROOF_FAILURES)
-    assert set(PROOF_FAILURES) | {gateway.UNTRUSTED_DOMAIN, gateway.UNKNOWN_APP} == set(
-        gateway.MESSAGES
-    )
+    assert set(PROOF_FAILURES) | {
+        gateway.UNTRUSTED_DOMAIN,
+        gateway.UNKNOWN_APP,
+        *gateway.INPUT_ERRORS,
+    } == set(gateway.MESSAGES)
     # ...and a refusal once it does: 403 without a proof, 401 with a wrong one.
     assert _codes(responses["403"]) == {"missing_user_hash", "untrusted_domain", "https_required"}
     assert _codes(responses["401"]) == set(PROOF_FAILURES) - {"missing_user_hash"}
     assert "WWW-Authenticate" in responses["401"]["headers"]
     assert _codes(responses["404"]) == {"unknown_app"}
-    assert _codes(responses["400"]) == {"bad_request"}
+    assert _codes(responses["400"]) == {"bad_request", "duplicate_key", "invalid_origin"}
     assert {"Retry-After"} <= set(responses["429"]["headers"]) & set(responses["503"]["headers"])
     assert all("X-Request-ID" in response["headers"] for response in responses.values())

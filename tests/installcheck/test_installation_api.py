@@ -62,7 +62,7 @@ def test_a_bad_filter_is_a_400_with_an_error_code(api, personas, workspace):
 
 def test_anonymous_callers_get_an_error_code(api, workspace):
     response = api.get(f"/api/v1/workspaces/{workspace.app_id}/installations/")
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
     assert response.json()["error"] == "not_authenticated"
 
 

@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 
 import jwt
 import pytest
@@ -92,6 +93,28 @@ def test_a_valid_jwt_is_verified_and_a_mismatching_user_id_is_refused(client, wo
     assert post(client, base).json()["identity"] == "verified"
     response = post(client, {**base, "user_id": "7"})
     assert (response.status_code, response.json()["error"]) == (401, "jwt_user_mismatch")
+
+
+def test_an_email_other_than_the_tokens_is_refused_as_a_mismatch(client, workspace):
+    enforce(workspace, "ios")
+    kid, key = current_key(workspace)
+    claims = {"user_id": "42", "email": "ann@example.com"}
+    token = jwt.encode(claims, key, algorithm="HS256", headers={"kid": kid})
+    base = {"app_id": workspace.app_id, "platform": "ios", "user_jwt": token}
+    assert post(client, {**base, "email": "ann@example.com"}).json()["identity"] == "verified"
+    response = post(client, {**base, "email": "eve@example.com"})
+    assert (response.status_code, response.json()["error"]) == (401, "jwt_user_mismatch")
+    assert 'error="jwt_user_mismatch"' in response["WWW-Authenticate"]
+
+
+def test_a_numeric_string_exp_is_refused_as_malformed(client, workspace):
+    enforce(workspace, "ios")
+    kid, key = current_key(workspace)
+    exp = str(int(time.time()) + 600)  # "1767225600": PyJWT would take it
+    token = jwt.encode({"user_id": "42", "exp": exp}, key, algorithm="HS256", headers={"kid": kid})
+    response = post(client, {"app_id": workspace.app_id, "platform": "ios", "user_jwt": token})
+    assert (response.status_code, response.json()["error"]) == (401, "jwt_malformed")
+    assert 'error="jwt_malformed"' in response["WWW-Authenticate"]
 
 
 def test_hmac_not_allowed_refuses_a_valid_hash(client, workspace):

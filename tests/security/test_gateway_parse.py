@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from security.gateway import BadPing, Ping, parse_ping
+from security.gateway import DUPLICATE_KEY, BadPing, Ping, parse_ping
 
 
 def body(**fields):
@@ -108,3 +108,25 @@ def test_deep_nesting_is_a_bad_request_not_a_crash():
 def test_identifiers_are_kept_exactly_as_sent():
     parsed = parse_ping(body(user_id=" Ann ", email="ANN@Example.com"))
     assert (parsed.user_id, parsed.email) == (" Ann ", "ANN@Example.com")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"app_id": "a1b2c3d4", "platform": "web", "user_id": "1", "user_id": "2"}',
+        b'{"app_id": "a1b2c3d4", "platform": "web", "platform": "web"}',
+        b'{"app_id": "a1b2c3d4", "platform": "web", "x": [{"k": 1, "k": 1}]}',
+        '{"app_id": "a1b2c3d4", "platform": "web", "app_id": "a1b2c3d4"}'.encode("utf-16"),
+    ],
+)
+def test_a_repeated_key_anywhere_is_refused_not_resolved(raw):
+    with pytest.raises(BadPing) as caught:
+        parse_ping(raw)
+    assert caught.value.code == DUPLICATE_KEY
+    assert caught.value.decision().status == 400
+
+
+def test_bodies_in_any_json_encoding_still_parse():
+    raw = '{"app_id": "a1b2c3d4", "platform": "web"}'
+    for encoding in ("utf-8", "utf-8-sig", "utf-16", "utf-32"):
+        assert parse_ping(raw.encode(encoding)) == Ping("a1b2c3d4", "web"), encoding

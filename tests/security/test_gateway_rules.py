@@ -213,6 +213,39 @@ def test_a_body_user_id_different_from_the_tokens_is_a_mismatch(platform, enforc
     assert_failure(decision, tokens.JWT_USER_MISMATCH, enforced)
 
 
+@every_platform
+@both_modes
+def test_a_body_email_different_from_the_tokens_is_a_mismatch(platform, enforced):
+    signed = token({"user_id": "42", "email": "ann@example.com"})
+    decision = run(
+        ping(platform, email="eve@example.com", user_jwt=signed), config(enforced=enforced)
+    )
+    assert_failure(decision, tokens.JWT_USER_MISMATCH, enforced)
+
+
+@both_modes
+def test_a_body_email_the_token_does_not_carry_is_a_mismatch(enforced):
+    # Nothing proves it: the impersonation the product exists to stop.
+    decision = run(ping(email="eve@example.com", user_jwt=token()), config(enforced=enforced))
+    assert_failure(decision, tokens.JWT_USER_MISMATCH, enforced)
+
+
+@both_modes
+def test_a_body_email_equal_to_the_tokens_is_verified(enforced):
+    signed = token({"user_id": "42", "email": "ann@example.com"})
+    for body in ({"email": "ann@example.com"}, {"user_id": "42", "email": "ann@example.com"}, {}):
+        decision = run(ping(user_jwt=signed, **body), config(enforced=enforced))
+        assert decision.outcome == gateway.VERIFIED, body
+
+
+@both_modes
+def test_the_same_email_in_another_case_is_a_mismatch(enforced):
+    # Identifiers are used exactly as sent (SPEC §2): no case folding.
+    signed = token({"user_id": "42", "email": "ann@example.com"})
+    decision = run(ping(email="Ann@example.com", user_jwt=signed), config(enforced=enforced))
+    assert_failure(decision, tokens.JWT_USER_MISMATCH, enforced)
+
+
 @both_modes
 def test_a_jwt_is_accepted_even_when_hmac_is_not_allowed(enforced):
     cfg = config(enforced=enforced, hmac_allowed=False)

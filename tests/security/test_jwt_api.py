@@ -59,7 +59,7 @@ def test_non_members_get_404_on_the_key_list(client, workspace, personas, role):
 
 
 def test_anonymous_callers_are_refused(client, workspace):
-    assert client.get(f"{base(workspace)}/jwt-keys/").status_code == 403
+    assert client.get(f"{base(workspace)}/jwt-keys/").status_code == 401
 
 
 def test_the_list_shows_grace_keys_with_their_deadline(client, workspace, personas, in_grace):

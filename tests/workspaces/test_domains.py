@@ -79,12 +79,11 @@ def test_a_pattern_must_be_text(value):
         ("https://app.example.com", "app.example.com"),
         ("HTTPS://APP.EXAMPLE.COM", "app.example.com"),
         ("https://app.example.com:8443", "app.example.com"),
-        ("http://app.example.com:80/", "app.example.com"),
+        ("http://app.example.com:80", "app.example.com"),
+        ("https://192.0.2.1:8443", "192.0.2.1"),
         ("https://app.example.com.", "app.example.com"),
-        ("https://user:pw@app.example.com", "app.example.com"),
         ("https://xn--bcher-kva.de", "xn--bcher-kva.de"),
         ("https://Bücher.de", "xn--bcher-kva.de"),
-        ("https://app.example.com:99999", "app.example.com"),
         (" https://app.example.com ", "app.example.com"),
     ],
 )
@@ -110,6 +109,38 @@ def test_origin_hosts_are_normalised(origin, host):
     ],
 )
 def test_origins_without_a_usable_host_give_none(origin):
+    assert origin_host(origin) is None
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.com\\@trusted.example",  # urlsplit: trusted.example; a browser: evil.com
+        "https://evil.com\\.trusted.example",
+        "https://trusted.example@evil.com",
+        "https://user:pw@trusted.example",
+        "https://trusted.example/",
+        "https://trusted.example/path",
+        "https://trusted.example?x=1",
+        "https://trusted.example#top",
+        "https://trusted.example:",
+        "https://trusted.example:99999",
+        "https://trusted.example:443:443",
+        "https://trusted.example:ab",
+        "https://trusted.example:\u0664\u0664\u0663",  # Arabic-Indic digits are not a port
+        "https://trusted example",
+        "https://trusted\t.example",
+        "https:/trusted.example",
+        "https:trusted.example",
+        "ftp://trusted.example",
+        "javascript://trusted.example",
+        "//trusted.example",
+        "https://evil.com\uff20trusted.example",  # a fullwidth @ that IDNA folds to @
+        "https://" + "a" * 300 + ".example",
+    ],
+)
+def test_only_a_strict_origin_has_a_host(origin):
+    """scheme http/https, a host, an optional port and nothing else (issue 14)."""
     assert origin_host(origin) is None
 
 

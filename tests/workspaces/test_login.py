@@ -50,11 +50,7 @@ def test_spoofed_forwarded_for_does_not_escape_the_lock(client, personas):
     assert response.status_code == 429
 
 
-@override_settings(
-    AXES_IPWARE_META_PRECEDENCE_ORDER=("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"),
-    AXES_IPWARE_PROXY_ORDER="right-most",
-    AXES_IPWARE_PROXY_COUNT=1,
-)
+@override_settings(VERITY_TRUSTED_PROXY_COUNT=1)
 def test_with_a_trusted_proxy_the_forwarded_address_counts(personas):
     from django.test import RequestFactory
 

@@ -87,7 +87,9 @@ ERROR = inline_serializer(
 )
 _WHY = {
     400: "validation_error (with fields) or another bad-request code",
-    403: "not_authenticated, authentication_failed or permission_denied (the role may not)",
+    401: "not_authenticated or authentication_failed: no valid session or token "
+    "(WWW-Authenticate: Token)",
+    403: "permission_denied: the role may not, or a session call without its CSRF token",
     404: "not_found: not a workspace of the caller's, or no such object in it",
     409: "the current state forbids it (a code that says which)",
     429: "rate_limited; see Retry-After",
@@ -97,6 +99,8 @@ _WHY = {
 
 def error_responses(*codes, why=None):
     """The schema's responses for these error statuses, all shaped as ``ERROR``; ``why``
-    replaces the usual description of some of them."""
+    replaces the usual description of some of them. Every API route needs a login: 401
+    is always among them."""
     why = {**_WHY, **(why or {})}
+    codes = dict.fromkeys((401, *codes))
     return {code: OpenApiResponse(ERROR, description=why[code]) for code in codes}
