@@ -5,6 +5,7 @@ class WorkspacesConfig(AppConfig):
     name = "workspaces"
 
     def ready(self):
-        from . import sessions
+        from . import sessions, signals
 
         sessions.connect()
+        signals.connect()

@@ -2,29 +2,22 @@
 staff only their own actions in it, nobody else anything. And whether the events still
 form the hash chain they were written in (``manage.py verify_audit``)."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-
-from .access import is_support, workspace_for
-from .models import GENESIS_HASH, AuditEvent, AuditHead, Workspace, audit_chain_hash
-
-SUPPORT_ROLE = "support"
+from .access import can, is_support, membership_for, refuse
+from .models import GENESIS_HASH, SUPPORT_ROLE, AuditEvent, AuditHead, Workspace, audit_chain_hash
 
 
 def audit_events_for(user, app_id):
-    """(workspace, queryset of the events ``user`` may read) or Http404 / PermissionDenied."""
-    try:
-        workspace = workspace_for(user, app_id, need="admin")
-    except (Http404, PermissionDenied):
-        if not is_support(user):
-            raise
-    else:
+    """(workspace, queryset of the events ``user`` may read) or Http404 / PermissionDenied
+    (audited, as workspace_for's refusals are)."""
+    workspace = Workspace.objects.filter(app_id=app_id).select_related("production").first()
+    membership = membership_for(user, workspace) if workspace else None
+    if membership is not None and can(membership.role, "admin"):
+        workspace.role = membership.role
         return workspace, AuditEvent.objects.filter(workspace=workspace)
-    workspace = Workspace.objects.filter(app_id=app_id).first()
-    if workspace is None:
-        raise Http404("No such workspace.")
-    workspace.role = SUPPORT_ROLE
-    return workspace, AuditEvent.objects.filter(workspace=workspace, actor=user)
+    if workspace is not None and is_support(user):
+        workspace.role = SUPPORT_ROLE
+        return workspace, AuditEvent.objects.filter(workspace=workspace, actor=user)
+    refuse(user, app_id, "admin", workspace=workspace, membership=membership)
 
 
 def filter_events(events, *, action="", actor=""):
