@@ -38,11 +38,15 @@ class _Serving:
         # Worked out only when asked (a refusal is rare): a request object built from the
         # environ, so client_ip applies the same proxy rules as everywhere else.
         if self._ip is ...:
-            if self.environ is not None:
-                request = WSGIRequest(self.environ)
-            else:
-                request = ASGIRequest(self.scope, io.BytesIO())
-            self._ip = client_ip(request)
+            try:
+                if self.environ is not None:
+                    request = WSGIRequest(self.environ)
+                else:
+                    request = ASGIRequest(self.scope, io.BytesIO())
+                self._ip = client_ip(request)
+            except Exception:  # an odd request must still get its 404, address or not
+                log.warning("no client address for an audit event", exc_info=True)
+                self._ip = None
         return self._ip
 
 
