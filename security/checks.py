@@ -6,6 +6,8 @@ every command that runs the system checks: runserver, migrate, ...) must refuse 
 master key too. A few small queries; a database that cannot be reached is a warning.
 """
 
+import logging
+
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
@@ -14,7 +16,7 @@ from . import startup
 
 def _check(using):
     try:
-        if not startup.verify_master_key(using):
+        if not startup.verify_master_key(using, success_level=logging.DEBUG):
             return [
                 checks.Warning(
                     "The master key could not be checked: the database cannot be reached.",
