@@ -2,8 +2,10 @@
 
 import logging
 import os
+from pathlib import Path
 
 from celery import Celery, Task, signals
+from celery.beat import PersistentScheduler
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -94,6 +96,23 @@ class VerityTask(Task):
                 log.warning("cannot forget deliveries of %s[%s]: %s", self.name, task_id, exc)
 
 
+class VerityScheduler(PersistentScheduler):
+    """celery beat's file-backed scheduler, creating the schedule file's folder first:
+    in production (DATABASE_URL and REDIS_URL set) nothing else creates VERITY_VAR_DIR,
+    and beat would exit at once on a fresh checkout."""
+
+    def setup_schedule(self):
+        folder = Path(self.schedule_filename).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SystemExit(
+                f"Verity beat cannot create {folder} for its schedule file ({exc.strerror}): "
+                "set VERITY_VAR_DIR to a folder this user may write."
+            ) from None
+        super().setup_schedule()
+
+
 app = Celery("verity", task_cls=VerityTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -103,6 +122,7 @@ app.autodiscover_tasks()
 def _schedule(sender, **kwargs):
     fold_every = settings.VERITY_FOLD_SECONDS
     sender.conf.beat_schedule_filename = str(settings.VAR_DIR / "celerybeat-schedule")
+    sender.conf.beat_scheduler = "config.celery:VerityScheduler"
     sender.conf.beat_schedule = {
         "fold-counts": {
             "task": "installcheck.fold_counts",

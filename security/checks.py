@@ -1,8 +1,12 @@
 """System check: the master keys open the stored secrets (see security/startup.py).
 
-Database-dependent, so it runs with ``manage.py check --database default`` (and in
-``migrate``), and with ``manage.py check --deploy``.
+It asks the database, yet it is not tagged ``database``: Django runs such checks only
+with ``check --database``, and a plain ``manage.py check`` (like ``check --deploy``, and
+every command that runs the system checks: runserver, migrate, ...) must refuse a wrong
+master key too. A few small queries; a database that cannot be reached is a warning.
 """
+
+import logging
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -12,7 +16,7 @@ from . import startup
 
 def _check(using):
     try:
-        if not startup.verify_master_key(using):
+        if not startup.verify_master_key(using, success_level=logging.DEBUG):
             return [
                 checks.Warning(
                     "The master key could not be checked: the database cannot be reached.",
@@ -25,15 +29,8 @@ def _check(using):
     return []
 
 
-@checks.register(checks.Tags.security, checks.Tags.database)
+@checks.register(checks.Tags.security)
 def master_key_opens_stored_secrets(app_configs=None, databases=None, **kwargs):
-    if not databases or "default" not in databases:
-        return []
-    return _check("default")
-
-
-@checks.register(checks.Tags.security, deploy=True)
-def master_key_opens_stored_secrets_deploy(app_configs=None, databases=None, **kwargs):
-    if databases and "default" in databases:
-        return []  # the database check above already ran
+    if databases is not None and "default" not in databases:
+        return []  # `check --database other`: not the database the secrets live in
     return _check("default")

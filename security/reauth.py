@@ -12,7 +12,7 @@ reveal password must not count towards the login lockout (the two budgets are ap
 import time
 from dataclasses import dataclass
 
-from workspaces.actions import record_audit
+from workspaces.access import record_refusal
 from workspaces.refusals import Refused
 
 from . import ratelimit
@@ -49,10 +49,9 @@ def remember(request):
     request.session[_SESSION_KEY] = time.time()
 
 
-def confirm_identity(actor, proof, *, workspace=None, target="", ip=None):
-    """Return normally when ``proof`` confirms ``actor``; else raise Refused.
-
-    Runs outside the reveal's transaction, so the audit row of a refusal is kept.
+def confirm_identity(actor, proof, *, workspace=None, target="", ip=None, refused_action):
+    """Return normally when ``proof`` confirms ``actor``; else raise Refused. A wrong
+    password leaves a ``refused_action`` audit row (kept even if a transaction rolls back).
     """
     if proof.recently_confirmed:
         return
@@ -72,8 +71,8 @@ def confirm_identity(actor, proof, *, workspace=None, target="", ip=None):
         what="Too many password attempts",
     )
     if len(password) > MAX_PASSWORD_LENGTH or not actor.check_password(password):
-        record_audit(
-            "reveal.refused",
+        record_refusal(
+            refused_action,
             actor=actor,
             workspace=workspace,
             target=target,

@@ -65,10 +65,12 @@ def mismatch_message(unreadable, checked):
     )
 
 
-def verify_master_key(using="default"):
+def verify_master_key(using="default", success_level=logging.INFO):
     """Raise MasterKeyMismatch if the master keys cannot open the stored secrets.
 
-    Returns True when checked, False when the database could not be asked.
+    Returns True when checked, False when the database could not be asked. A pass is
+    logged at ``success_level`` (the system check, run by every management command, keeps
+    it to DEBUG).
     """
     crypto.fernet()  # malformed or empty keys: ImproperlyConfigured
     try:
@@ -83,9 +85,9 @@ def verify_master_key(using="default"):
     if unreadable:
         raise MasterKeyMismatch(mismatch_message(unreadable, checked))
     if checked:
-        log.info("master key opens the %d sampled stored secrets", checked)
+        log.log(success_level, "master key opens the %d sampled stored secrets", checked)
     else:
-        log.info("master key check: no stored secrets yet")
+        log.log(success_level, "master key check: no stored secrets yet")
     return True
 
 

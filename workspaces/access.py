@@ -1,9 +1,16 @@
-"""Who may do what in a workspace: the one access helper every view and API route uses."""
+"""Who may do what in a workspace: the one access helper every view and API route uses,
+and the audit events of its refusals."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 
-from .models import SUPPORT_GROUP, Membership, Role, Workspace
+from . import signals
+from .actions import record_audit
+from .models import SUPPORT_GROUP, SUPPORT_ROLE, Membership, Role, Workspace
+
+# The audit action of a refused workspace access (404 or 403; ``after`` says which).
+ACCESS_REFUSED = "access.refused"
 
 # What each role may do (SPEC §6). Support staff are not members; they get their own
 # checks (`is_support`) and never the "see_secrets" capability.
@@ -32,18 +39,61 @@ def workspace_for(user, app_id, need="view"):
     """The workspace with this app_id if ``user`` may ``need`` it.
 
     Raises Http404 when the user is not a member (so outsiders learn nothing) and
-    PermissionDenied when the member's role lacks the capability.
+    PermissionDenied when the member's role lacks the capability; either refusal is
+    audited (``access.refused``).
     """
     if need not in CAPABILITIES:
         raise ValueError(f"unknown capability {need!r}")
     workspace = Workspace.objects.filter(app_id=app_id).select_related("production").first()
     membership = membership_for(user, workspace) if workspace else None
-    if membership is None:
-        raise Http404("No such workspace.")
-    if membership.role not in CAPABILITIES[need]:
-        raise PermissionDenied(f"Your role ({membership.role}) cannot do this.")
+    if membership is None or membership.role not in CAPABILITIES[need]:
+        refuse(user, app_id, need, workspace=workspace, membership=membership)
     workspace.role = membership.role
     return workspace
+
+
+def refuse(user, app_id, need, *, workspace=None, membership=None):
+    """Audit a refused access to ``app_id`` and raise it: Http404 for a non-member (or no
+    such workspace), PermissionDenied for a member whose role lacks ``need``."""
+    if membership is None:
+        status, role = 404, SUPPORT_ROLE if is_support(user) else ""
+    else:
+        status, role = 403, membership.role
+    record_refusal(
+        ACCESS_REFUSED,
+        actor=user,
+        workspace=workspace,
+        target=app_id,
+        after={"need": need, "status": status},
+        role=role,
+    )
+    if membership is None:
+        raise Http404("No such workspace.")
+    raise PermissionDenied(f"Your role ({membership.role}) cannot do this.")
+
+
+def record_refusal(
+    action, *, actor=None, workspace=None, target="", after=None, ip=None, role=None
+):
+    """Audit a refused attempt (``access.refused``, ``secret.reveal_refused``, ...), with
+    the address of the request being served unless ``ip`` is given.
+
+    A refusal usually ends in an exception, and an exception leaving a transaction rolls
+    it back, audit row included. So inside a transaction during a request, the row is
+    written when the request has ended (same connection, outside the view's transactions);
+    otherwise at once.
+    """
+    if ip is None:
+        ip = signals.current_ip()
+
+    def write():
+        record_audit(
+            action, actor=actor, workspace=workspace, target=target, after=after, ip=ip, role=role
+        )
+
+    if transaction.get_connection().in_atomic_block and signals.after_request(write):
+        return
+    write()
 
 
 def can(role, need):

@@ -8,30 +8,97 @@ from django.db.models import F
 from .domains import InvalidDomain, normalize_pattern
 from .models import (
     SUPPORT_GROUP,
+    SUPPORT_ROLE,
     AuditEvent,
+    AuditHead,
     ConfigGeneration,
     Membership,
     Role,
     TrustedDomain,
     Workspace,
+    audit_chain_hash,
 )
 from .refusals import Refused
 
 
 def record_audit(
-    action, *, actor=None, workspace=None, target="", before=None, after=None, ip=None
+    action,
+    *,
+    actor=None,
+    workspace=None,
+    target="",
+    before=None,
+    after=None,
+    ip=None,
+    role=None,
 ):
-    """Append one audit event. Callers pass values that are safe to show (never secrets)."""
-    return AuditEvent.objects.create(
+    """Append one audit event. Callers pass values that are safe to show (never secrets).
+
+    ``role`` is the actor's role in ``workspace`` at the time; left None it is looked up:
+    the membership's role, else "support" for support staff, else "". Refusals are events
+    too (``access.refused``, ``login.failed``, ``secret.reveal_refused``): record them with
+    ``workspaces.access.record_refusal``, which outlives a rollback of the caller.
+
+    The event joins the hash chain right after the caller's transaction commits (at once
+    outside a transaction), not inside it: the chain's lock would otherwise be held to
+    the end of every audited action, after locks the action takes in other orders
+    elsewhere (deadlocks), and an event rolled back with its action never enters the chain.
+    """
+    authenticated = actor is not None and actor.is_authenticated
+    if role is None:
+        role = _role_of(actor, workspace) if authenticated else ""
+    label = actor.get_username() if authenticated else "system" if actor is None else "anonymous"
+    event = AuditEvent.objects.create(
         workspace=workspace,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_label=getattr(actor, "username", "") or "system",
+        actor=actor if authenticated else None,
+        actor_label=label,
+        role=role,
         action=action,
-        target=target,
+        # PostgreSQL refuses NUL characters; a target (a username tried) may be anybody's.
+        target=str(target).replace("\x00", "")[: AuditEvent._meta.get_field("target").max_length],
         before=before or {},
         after=after or {},
         ip=ip,
     )
+    transaction.on_commit(chain_audit_events, robust=True)
+    return event
+
+
+def _role_of(actor, workspace):
+    if workspace is None:
+        return ""
+    role = (
+        Membership.objects.filter(user=actor, workspace=workspace)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role:
+        return role
+    return SUPPORT_ROLE if actor.groups.filter(name=SUPPORT_GROUP).exists() else ""
+
+
+def chain_audit_events():
+    """Link every audit event not yet in the chain, in id order; returns how many.
+
+    Each gets the next ``seq``, the previous event's hash as ``prev_hash`` and its own
+    ``hash`` (models.audit_chain_hash); the head row keeps the last of both. The head's
+    row lock (SQLite: the database's write lock) makes concurrent callers take turns, so
+    the chain has one total order. ``manage.py verify_audit`` checks it.
+    """
+    with transaction.atomic():
+        head = AuditHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            AuditHead.objects.get_or_create(pk=1)
+            head = AuditHead.objects.select_for_update().get(pk=1)
+        pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id"))
+        for event in pending:
+            event.seq, event.prev_hash = head.seq + 1, head.hash
+            event.hash = audit_chain_hash(event)
+            event.save(update_fields=["seq", "prev_hash", "hash"])
+            head.seq, head.hash = event.seq, event.hash
+        if pending:
+            head.save(update_fields=["seq", "hash"])
+    return len(pending)
 
 
 def mark_config_changed(workspace):

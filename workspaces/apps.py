@@ -6,6 +6,7 @@ class WorkspacesConfig(AppConfig):
 
     def ready(self):
         # The signal handlers import models: only once the app registry is ready.
-        from . import sessions  # noqa: PLC0415
+        from . import sessions, signals  # noqa: PLC0415
 
         sessions.connect()
+        signals.connect()

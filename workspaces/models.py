@@ -1,6 +1,8 @@
 import hashlib
+import json
 import secrets
 import string
+from datetime import UTC
 
 from django.conf import settings
 from django.db import models
@@ -20,6 +22,8 @@ class Role(models.TextChoices):
 
 
 SUPPORT_GROUP = "support"
+# The role recorded on audit events of support staff, who are not members.
+SUPPORT_ROLE = "support"
 
 
 class Workspace(models.Model):
@@ -118,23 +122,62 @@ class ConfigGeneration(models.Model):
         return f"generation {self.value}"
 
 
-class AuditEvent(models.Model):
-    """One append-only record of who changed or revealed what, when and from where."""
+# The prev_hash of the first audit event.
+GENESIS_HASH = "0" * 64
 
+
+def audit_chain_hash(event):
+    """SHA-256 (hex) of an audit event's content and its predecessor's hash.
+
+    Reads attributes only, so the migration that chained the existing rows uses it too.
+    Changing it breaks every chain already written.
+    """
+    content = {
+        "seq": event.seq,
+        "created_at": event.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "workspace": event.workspace_id,
+        "actor": event.actor_id,
+        "actor_label": event.actor_label,
+        "role": event.role,
+        "action": event.action,
+        "target": event.target,
+        "before": event.before,
+        "after": event.after,
+        "ip": None if event.ip is None else str(event.ip),
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AuditEvent(models.Model):
+    """One append-only record of who changed, revealed or was refused what, when and from
+    where; chained by hash so that an edit, a deletion or an insertion shows."""
+
+    # PROTECT, not CASCADE / SET_NULL: deleting a workspace or a user must not rewrite or
+    # remove audit rows (it would break the chain). Users are deactivated, not deleted.
     workspace = models.ForeignKey(
-        Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+        Workspace, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
-    # Kept even if the user is deleted later.
+    # Kept even if the user is renamed later.
     actor_label = models.CharField(max_length=150, blank=True)
+    # The actor's role in the workspace at the time: a Role, SUPPORT_ROLE, or "" for none.
+    role = models.CharField(max_length=16, blank=True, default="")
+    # Refusals are actions of their own: access.refused, login.failed, secret.reveal_refused.
     action = models.CharField(max_length=64, db_index=True)
     target = models.CharField(max_length=200, blank=True)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The chain: set right after the event's transaction commits (workspaces.actions.
+    # chain_audit_events); null while the event waits for it.
+    seq = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -142,6 +185,17 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target}"
+
+
+class AuditHead(models.Model):
+    """The single row holding the audit chain's last sequence number and hash; its row lock
+    puts appends to the chain in one order."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self):
+        return f"audit head {self.seq} {self.hash[:12]}"
 
 
 class ApiToken(models.Model):

@@ -172,6 +172,13 @@ def reveal_messenger_key(workspace, kid, *, actor, proof, ip=None):
     key = _get(list(MessengerKey.objects.filter(workspace=workspace)), kid)
     if key.revoked_at is not None:
         raise Refused("key_revoked", f"Key {kid} is revoked; it cannot be revealed.")
-    reauth.confirm_identity(actor, proof, workspace=workspace, target=kid, ip=ip)
+    reauth.confirm_identity(
+        actor,
+        proof,
+        workspace=workspace,
+        target=kid,
+        ip=ip,
+        refused_action="jwt_key.reveal_refused",
+    )
     record_audit("jwt_key.revealed", actor=actor, workspace=workspace, target=kid, ip=ip)
     return key.plaintext()

@@ -49,7 +49,14 @@ def reveal_secret(workspace, platform, *, actor, proof, ip=None):
     """(version, plaintext) of ``platform``'s current secret, after ``proof`` confirms
     the actor (reauth.confirm_identity). Audited; an open rotation waiting for the
     customer to fetch the new secret moves on. The caller checked ``see_secrets``."""
-    reauth.confirm_identity(actor, proof, workspace=workspace, target=platform, ip=ip)
+    reauth.confirm_identity(
+        actor,
+        proof,
+        workspace=workspace,
+        target=platform,
+        ip=ip,
+        refused_action="secret.reveal_refused",
+    )
     with transaction.atomic():
         secret = IdentitySecret.objects.get(
             workspace=workspace, platform=platform, state=SecretState.CURRENT

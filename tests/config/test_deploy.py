@@ -1,11 +1,13 @@
 """The deployment recipe runs: deploy/Procfile's web, worker and beat lines serve the
 gateway and fold its counts on PostgreSQL and Redis; compose.yaml runs the same lines."""
 
+import contextlib
 import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -23,7 +25,8 @@ from tests.installcheck.test_gateway_processes import (
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-BIN = ROOT / ".venv" / "bin"
+# The venv running the tests provides python, granian and celery to the Procfile lines.
+BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
 
@@ -54,24 +57,30 @@ def test_the_procfile_names_web_worker_beat_and_release():
 
 
 class Process:
-    def __init__(self, command, log_path, **env):
+    """One Procfile line run by ``sh`` in its own process group, output to ``log_path``.
+
+    By default in this checkout, on the test database, with the test run's environment;
+    ``cwd`` and ``environ`` (the whole base environment) say otherwise."""
+
+    def __init__(self, command, log_path, *, cwd=ROOT, environ=None, **env):
         self.log_path = log_path
-        self.env = {
-            **os.environ,
-            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": database_url_of_the_test_database(),
-            "VERITY_SSL_REDIRECT": "1",
-            "VERITY_TRUSTED_PROXY_COUNT": "1",
-            **env,
-        }
+        if environ is None:
+            environ = {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "DATABASE_URL": database_url_of_the_test_database(),
+                "VERITY_SSL_REDIRECT": "1",
+                "VERITY_TRUSTED_PROXY_COUNT": "1",
+            }
+        self.env = {**environ, "PATH": f"{BIN}:{environ.get('PATH', '')}", **env}
         self.command = command
+        self.cwd = cwd
 
     def __enter__(self):
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in __exit__)
         self.process = subprocess.Popen(
             ["sh", "-c", self.command],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -80,7 +89,8 @@ class Process:
         return self
 
     def __exit__(self, *exc):
-        os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it ended by itself (release does)
+            os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -90,6 +100,9 @@ class Process:
 
     def output(self):
         return Path(self.log_path).read_text(errors="replace")
+
+    def running(self):
+        return self.process.poll() is None
 
 
 def ping(port, app_id):

@@ -1,8 +1,8 @@
 """Processes refuse to start serving when the master key cannot open the stored secrets.
 
 Each test starts a real process (the WSGI and ASGI entry points, a Celery worker,
-`manage.py check`) on the test database, so the stored secrets are committed
-(transactional_db) and PostgreSQL is required.
+`manage.py check`: plain, with --database, with --deploy) on the test database, so the
+stored secrets are committed (transactional_db) and PostgreSQL is required.
 """
 
 import os
@@ -24,7 +24,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ENTRY_POINTS = {
     "wsgi": [sys.executable, "-c", "import config.wsgi"],
     "asgi": [sys.executable, "-c", "import config.asgi"],
-    "check": [sys.executable, "manage.py", "check", "--database", "default"],
+    "check": [sys.executable, "manage.py", "check"],
+    "check-database": [sys.executable, "manage.py", "check", "--database", "default"],
+    "check-deploy": [sys.executable, "manage.py", "check", "--deploy"],
 }
 
 

@@ -158,7 +158,7 @@ def test_a_wrong_password_is_refused_and_audited_alike(pair, people):
     )
     assert (answer.status_code, answer.json()["error"]) == (403, "wrong_password")
     assert page.status_code == 403 and shown(page, answer.json()["message"])
-    assert audit(a, "reveal.refused") == audit(b, "reveal.refused") != []
+    assert audit(a, "secret.reveal_refused") == audit(b, "secret.reveal_refused") != []
 
 
 def test_a_secret_is_revealed_and_audited_alike(pair, people):

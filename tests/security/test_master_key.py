@@ -83,10 +83,10 @@ def test_the_system_check_reports_a_wrong_key_as_an_error(workspace, settings):
     [error] = checks.master_key_opens_stored_secrets(databases=["default"])
     assert error.id == "verity.E001"
     assert "cannot decrypt" in error.msg
-    # Without --database only the deploy variant asks the database.
-    assert checks.master_key_opens_stored_secrets(databases=None) == []
-    [error] = checks.master_key_opens_stored_secrets_deploy(databases=None)
+    # A plain `check` (no --database) asks the database too.
+    [error] = checks.master_key_opens_stored_secrets(databases=None)
     assert error.id == "verity.E001"
+    assert checks.master_key_opens_stored_secrets(databases=["other"]) == []
 
 
 def test_an_empty_key_list_never_verifies(workspace, settings):

@@ -102,3 +102,16 @@ def test_unknown_platform_cannot_be_revealed(client, workspace, personas):
         client.post(f"/w/{workspace.app_id}/security/tv/reveal", {"password": PASSWORD}).status_code
         == 404
     )
+
+
+def test_wrong_reveal_passwords_do_not_lock_the_login(client, workspace, personas):
+    """Issue 14 #8: the reveal's password budget and the login lockout are apart."""
+    from axes.models import AccessAttempt
+
+    client.force_login(personas["admin"])
+    for _ in range(8):  # more than the login's failure limit (5)
+        assert client.post(reveal_url(workspace), {"password": "guess"}).status_code == 403
+    assert not AccessAttempt.objects.exists()
+    client.logout()
+    response = client.post(reverse("workspaces:login"), {"username": "admin", "password": PASSWORD})
+    assert response.status_code == 302

@@ -27,6 +27,8 @@ class AuditEventSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_label")
+    # The actor's role in the workspace then: admin, developer, viewer, support, or "".
+    role = serializers.CharField()
     action = serializers.CharField()
     target = serializers.CharField()
     before = serializers.SerializerMethodField()
