@@ -193,7 +193,7 @@ class OpenRotationSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=RotationReason.choices)
     ticket = TextField(min_length=1, max_length=MAX_TICKET_LENGTH, validators=[validate_ticket])
     overlap_hours = serializers.IntegerField(
-        required=False, allow_null=True, validators=OVERLAP_HOURS
+        required=False, validators=OVERLAP_HOURS
     )
 
     def validate(self, attrs):

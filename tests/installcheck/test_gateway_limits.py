@@ -147,7 +147,7 @@ def test_redis_down_leaves_the_limits_local(settings, caplog):
     local.allow("w:1", 1)
     with (
         mock.patch.object(limits, "limiter", local),
-        mock.patch("installcheck.redis.client", return_value=down),
+        mock.patch.object(limits, "client", return_value=down),
     ):
         limits.sync_with_redis()
     assert "rate limits not shared this interval (ConnectionError)" in caplog.text
