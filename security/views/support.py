@@ -85,16 +85,21 @@ def rotation(request, pk):
     )
 
 
-def _step(request, pk, action, done):
-    require_support(request.user)
-    get_object_or_404(RotationRequest, pk=pk)
+def _run(request, pk, action, done, then):
+    """One step of a request's state machine; its refusal or success becomes a message."""
     try:
         action(pk, actor=request.user, ip=client_ip(request))
     except Refused as refusal:
         messages.error(request, refusal.message)
     else:
         messages.success(request, done)
-    return redirect("security:support-rotation", pk=pk)
+    return then
+
+
+def _step(request, pk, action, done):
+    require_support(request.user)
+    get_object_or_404(RotationRequest, pk=pk)
+    return _run(request, pk, action, done, redirect("security:support-rotation", pk=pk))
 
 
 @login_required
@@ -112,13 +117,7 @@ def cancel(request, pk):
 def _customer_step(request, app_id, pk, action, done):
     ws = workspace_for(request.user, app_id, need="admin")
     get_object_or_404(RotationRequest, pk=pk, workspace=ws)
-    try:
-        action(pk, actor=request.user, ip=client_ip(request))
-    except Refused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, done)
-    return redirect("security:overview", app_id=app_id)
+    return _run(request, pk, action, done, redirect("security:overview", app_id=app_id))
 
 
 @login_required
