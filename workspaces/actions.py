@@ -9,6 +9,7 @@ from .domains import InvalidDomain, normalize_pattern
 from .models import (
     SUPPORT_GROUP,
     SUPPORT_ROLE,
+    ApiToken,
     AuditEvent,
     AuditHead,
     ConfigGeneration,
@@ -214,6 +215,21 @@ def get_or_create_user(username, *, password=None, email=""):
         user.set_password(password)
         user.save(update_fields=["password"])
     return user, created
+
+
+@transaction.atomic
+def issue_api_token(user, *, actor, ip=None):
+    """Replace ``user``'s API token by a new one; returns (token, key). Only the key's
+    digest is stored: the caller shows the key once (the profile page, the command)."""
+    had_token = ApiToken.objects.filter(user=user).exists()
+    token, key = ApiToken.issue(user)
+    record_audit(
+        "api_token.regenerated" if had_token else "api_token.created",
+        actor=actor,
+        target=user.username,
+        ip=ip,
+    )
+    return token, key
 
 
 @transaction.atomic

@@ -192,9 +192,7 @@ class OpenRotationSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=RotationMode.choices, default=RotationMode.GAP)
     reason = serializers.ChoiceField(choices=RotationReason.choices)
     ticket = TextField(min_length=1, max_length=MAX_TICKET_LENGTH, validators=[validate_ticket])
-    overlap_hours = serializers.IntegerField(
-        required=False, validators=OVERLAP_HOURS
-    )
+    overlap_hours = serializers.IntegerField(required=False, validators=OVERLAP_HOURS)
 
     def validate(self, attrs):
         validate_rotation_request(attrs["mode"], attrs.get("overlap_hours"))

@@ -5,7 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from ..access import is_support
-from ..actions import record_audit
+from ..actions import issue_api_token
 from ..auth import client_ip
 from ..models import ApiToken, Membership
 
@@ -33,13 +33,6 @@ def profile(request):
     token = ApiToken.objects.filter(user=request.user).first()
     new_key = None
     if request.method == "POST":
-        had_token = token is not None
-        token, new_key = ApiToken.issue(request.user)
-        record_audit(
-            "api_token.regenerated" if had_token else "api_token.created",
-            actor=request.user,
-            target=request.user.username,
-            ip=client_ip(request),
-        )
+        token, new_key = issue_api_token(request.user, actor=request.user, ip=client_ip(request))
         messages.success(request, "Your new API token is below. Copy it now: it is shown once.")
     return render(request, "workspaces/profile.html", {"token": token, "new_key": new_key})

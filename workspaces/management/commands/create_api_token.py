@@ -1,8 +1,8 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from workspaces.actions import record_audit
-from workspaces.models import ApiToken
+from workspaces.actions import issue_api_token
+
+from ._users import user_named
 
 
 class Command(BaseCommand):
@@ -15,12 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username, **options):
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"No user named {username!r}.")
+        user = user_named(username)
         if not user.is_active:
             raise CommandError(f"{username} is deactivated.")
-        had_token = ApiToken.objects.filter(user=user).exists()
-        _, key = ApiToken.issue(user)
-        record_audit("api_token.regenerated" if had_token else "api_token.created", target=username)
+        _, key = issue_api_token(user, actor=None)
         self.stdout.write(key)

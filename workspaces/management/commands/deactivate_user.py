@@ -1,7 +1,8 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from workspaces.actions import deactivate_user
+
+from ._users import user_named
 
 
 class Command(BaseCommand):
@@ -11,9 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username, **options):
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"No user named {username!r}.")
+        user = user_named(username)
         if not user.is_active:
             raise CommandError(f"{username} is already deactivated.")
         deactivate_user(user)

@@ -1,7 +1,8 @@
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from workspaces.actions import grant_support
+
+from ._users import user_named
 
 
 class Command(BaseCommand):
@@ -11,8 +12,6 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username, **options):
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"No user named {username!r}.")
+        user = user_named(username)
         grant_support(user)
         self.stdout.write(f"{username} is now support staff.")
