@@ -118,13 +118,13 @@ def test_the_console_runs_under_the_strict_policy(new_page, workspace, personas)
     support.page.get_by_role("button", name="Rotate secret").click()
     assert questions == [f"Rotate the Web secret of {workspace.display_name} now?"]
     rotation.refresh_from_db()
-    assert rotation.state == RotationState.REQUESTED
+    assert rotation.state == RotationState.ACCEPTED
     assert secret_of(workspace, "web") == old_secret
 
     support.page.get_by_role("button", name="Rotate secret").click()
     support.page.wait_for_selector("text=Secret rotated")
     assert len(questions) == 2
-    assert RotationRequest.objects.get(pk=rotation.pk).state != RotationState.REQUESTED
+    assert RotationRequest.objects.get(pk=rotation.pk).state == RotationState.ROTATED
     assert secret_of(workspace, "web") != old_secret
     support.assert_clean("after the confirmed rotation")
 
