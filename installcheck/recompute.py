@@ -8,7 +8,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from security.actions.platforms import record_readiness
-from security.models import IdentitySecret, MessengerKey, Platform
+from security.models import IdentitySecret, MessengerKey
+from security.vocabulary import PLATFORMS
 
 from . import readiness
 from .models import DailyCount, Installation
@@ -82,7 +83,7 @@ def refresh(workspace_id, platform, *, now=None, on_progress=None):
 def recompute_workspace(workspace_id, *, on_progress=None):
     """Refresh every platform of a workspace; ``on_progress(fraction)`` from 0 to 1."""
     totals = defaultdict(int)
-    platforms = Platform.values
+    platforms = PLATFORMS
     for index, platform in enumerate(platforms):
 
         def report(done, total, index=index):

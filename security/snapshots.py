@@ -27,6 +27,7 @@ from workspaces.models import ConfigGeneration, TrustedDomain, Workspace
 from .gateway import PlatformConfig, SecretCandidate, WorkspaceConfig
 from .models import IdentitySecret, MessengerKey, PlatformSettings, SecretState
 from .tokens import KeyCandidate
+from .vocabulary import PLATFORMS
 
 # Unknown app_ids are remembered too, so random ids cannot turn into database load;
 # the negative cache is bounded so they cannot turn into memory either.
@@ -56,7 +57,7 @@ def load_config(app_id, now=None):
             )
         )
     platforms = {}
-    for platform in ("web", "ios", "android"):
+    for platform in PLATFORMS:
         row = flags.get(platform)
         platforms[platform] = PlatformConfig(
             enforced=row.enforced if row else False,
