@@ -21,17 +21,14 @@ timeline step and an audit event; a lost race is a Refused (HTTP 409).
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from workspaces.access import can, membership_for
 from workspaces.actions import mark_config_changed, record_audit
-from workspaces.models import Membership, Role
 from workspaces.refusals import Refused
 
 from .. import crypto
-from ..display import next_step
 from ..models import (
     IdentitySecret,
     PlatformSettings,
@@ -49,6 +46,7 @@ from ..validators import (
     validate_ticket,
 )
 from ..vocabulary import OPEN_ROTATION_STATES, ROTATED_STATES, platform_label
+from .notices import notify_admins
 
 S = RotationState
 
@@ -111,30 +109,7 @@ def _move(request, new_state, *, actor, note="", ip=None):
         after={"state": new_state, "ticket": request.ticket},
         ip=ip,
     )
-    _notify_admins(request)
-
-
-def _notify_admins(request):
-    """Email the workspace's admins about the new step, after the transaction commits."""
-    emails = list(
-        Membership.objects.filter(workspace=request.workspace, role=Role.ADMIN)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
-    if not emails:
-        return
-    subject = (
-        f"[Verity] {request.workspace.display_name}: {platform_label(request.platform)} secret "
-        f"rotation {request.get_state_display().lower()}"
-    )
-    body = (
-        f"Rotation request #{request.pk} (ticket {request.ticket}) for the "
-        f"{platform_label(request.platform)} identity secret of {request.workspace.display_name} "
-        f"is now: {request.get_state_display()}.\n\n{next_step(request)}\n"
-    )
-    transaction.on_commit(
-        lambda: send_mail(subject, body, None, emails, fail_silently=True)  # noqa: S108
-    )
+    notify_admins(request)
 
 
 def _locked(request_id):
@@ -198,7 +173,7 @@ def open_request(workspace, platform, *, mode, reason, ticket, actor, overlap_ho
             elif mode == RotationMode.OVERLAP and _is_admin(actor, workspace):
                 _move(request, S.ACCEPTED, actor=actor, note="Requested by an admin.", ip=ip)
             else:
-                _notify_admins(request)
+                notify_admins(request)
     except IntegrityError:
         raise Refused(
             "rotation_already_open",
@@ -334,7 +309,7 @@ def _extend(request, now, last_used):
             "last_used": last_used.isoformat(),
         },
     )
-    _notify_admins(request)
+    notify_admins(request)
 
 
 def expire_overlaps(now=None):
