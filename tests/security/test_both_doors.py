@@ -292,7 +292,9 @@ def test_the_tools_are_throttled_alike(
     page = console(people["viewer"]).post(console_path.format(app=a.app_id), form)
     answer = api(people["viewer"]).post(api_path.format(app=b.app_id), body, format="json")
     assert (answer.status_code, answer.json()["error"]) == (429, "rate_limited")
-    assert page.status_code == 429 and page["Retry-After"] == answer["Retry-After"]
+    assert page.status_code == 429
+    # The same window: the two answers are a moment apart, so a second may tick between.
+    assert abs(int(page["Retry-After"]) - int(answer["Retry-After"])) <= 1
 
 
 def test_a_checker_whose_rate_limiter_is_down_refuses_with_503_at_both_doors(pair, people):
