@@ -60,10 +60,10 @@ def load_config(verity, path=CONFIG_FILE):
     return ShopConfig(verity=verity.rstrip("/"), **data)
 
 
-def expired_jwt(user_id, config):
+def expired_jwt(user_id, email, config):
     """A token that expired an hour ago (to show messenger.js asking for a fresh one)."""
     past = int(time.time()) - 7200
-    claims = {"user_id": user_id, "iat": past, "exp": past + 3600}
+    claims = {"user_id": user_id, "email": email, "iat": past, "exp": past + 3600}
     return jwt.encode(claims, config.jwt_key, algorithm="HS256", headers={"kid": config.jwt_kid})
 
 
@@ -72,7 +72,9 @@ def identity(username, config, *, expired=False):
     email, method = CUSTOMERS[username]
     settings = {"app_id": config.app_id, "user_id": username, "email": email}
     if method == "jwt":
-        settings["user_jwt"] = expired_jwt(username, config) if expired else messenger_jwt(username)
+        # The request carries the email, so the token must carry the same email claim.
+        fresh = messenger_jwt(username, email)
+        settings["user_jwt"] = expired_jwt(username, email, config) if expired else fresh
     else:
         settings["user_hash"] = user_hash(username)
     return settings
@@ -165,6 +167,7 @@ class Shop:
             ("POST", "/logout"): self.logout,
             ("GET", "/shop.js"): lambda: ("200 OK", [("Content-Type", "text/javascript")], SHOP_JS),
             ("GET", "/shop.css"): lambda: ("200 OK", [("Content-Type", "text/css")], SHOP_CSS),
+            ("GET", "/favicon.ico"): lambda: ("204 No Content", [], ""),
         }
         route = routes.get((method, path))
         if route is None:
@@ -231,7 +234,7 @@ class Shop:
         if user is None or CUSTOMERS[user][1] != "jwt":
             return "403 Forbidden", [("Content-Type", "application/json")], '{"error":"no_user"}'
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
-        return "200 OK", headers, json.dumps({"user_jwt": messenger_jwt(user)})
+        return "200 OK", headers, json.dumps({"user_jwt": messenger_jwt(user, CUSTOMERS[user][0])})
 
     def login(self, environ):
         length = int(environ.get("CONTENT_LENGTH") or 0)

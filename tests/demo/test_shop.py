@@ -68,7 +68,8 @@ def test_alice_gets_a_jwt_the_gateway_verifies(app, workspace):
     _, _, text = call(app, "GET", "/", cookie=login(app, "alice"))
     settings = inline_settings(text)
     assert settings["user_id"] == "alice" and "user_hash" not in settings
-    answer = send(workspace, origin="http://shop.localhost:8001", user_jwt=settings["user_jwt"])
+    fields = {k: v for k, v in settings.items() if k != "app_id"}
+    answer = send(workspace, origin="http://shop.localhost:8001", **fields)
     assert answer.json()["identity"] == "verified"
     assert "s.jwtRefresh" in text
 

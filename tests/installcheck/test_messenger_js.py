@@ -71,3 +71,31 @@ def test_the_file_is_plain_javascript_node_can_parse(tmp_path):
         [node, "--check", str(messenger.FILE)], capture_output=True, text=True, timeout=30
     )
     assert check.returncode == 0, check.stderr
+
+
+def test_the_clients_preflight_is_answered_for_a_trusted_and_an_untrusted_origin(
+    workspace, personas
+):
+    from workspaces.actions import add_trusted_domain
+
+    add_trusted_domain(workspace, "shop.localhost", actor=personas["admin"])
+    for origin in ("http://shop.localhost:8001", "https://elsewhere.test"):
+        response = Client().options(
+            "/messenger/v1/ping",
+            HTTP_ORIGIN=origin,
+            HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+            HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+        )
+        assert response.status_code == 204
+        assert response["Access-Control-Allow-Origin"] == "*"
+        assert "POST" in response["Access-Control-Allow-Methods"]
+        assert response["Access-Control-Allow-Headers"].lower() == "content-type"
+    # The refusal itself is readable cross-origin, so messenger.js can log its code.
+    refused = Client().post(
+        "/messenger/v1/ping",
+        f'{{"app_id": "{workspace.app_id}", "platform": "web"}}',
+        "application/json",
+        HTTP_ORIGIN="https://elsewhere.test",
+    )
+    assert refused.status_code == 403 and refused.json()["error"] == "untrusted_domain"
+    assert refused["Access-Control-Allow-Origin"] == "*"
