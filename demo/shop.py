@@ -136,7 +136,7 @@ def page(title, body, user, *, head=""):
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Demo shop</title><link rel="stylesheet" href="/shop.css">
 <script src="/shop.js"></script>{head}</head>
-<body><header><a class="brand" href="/">🛒 Demo shop</a>
+<body><header><a class="brand" href="/">Demo shop</a>
 <nav><a href="/">Shop</a> <a href="/account">Account (strict CSP)</a>
 <a href="/mallory">Mallory's page</a></nav>{who}</header>
 <main><h1>{title}</h1>
