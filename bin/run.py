@@ -20,9 +20,16 @@ PY = sys.executable
 CELERY = [PY, "-m", "celery", "-A", "config"]
 
 
-def commands(host, port):
+def commands(host, port, shop_port):
+    # Not a bind: a wildcard address is no URL to open, localhost is.
+    browser_host = "localhost" if host in ("0.0.0.0", "::") else host  # noqa: S104
     return {
         "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+        # The demo shop: a customer's site on a second origin, embedding messenger.js.
+        "shop": [
+            *(PY, "-m", "demo.shop", "--host", host, "--port", shop_port),
+            *("--verity", f"http://{browser_host}:{port}"),
+        ],
         # One solo worker: enough for folds and checks, and it works on every broker
         # (the filesystem transport has no fan-out for mingle/gossip).
         "worker": [
@@ -44,13 +51,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="8000")
+    parser.add_argument("--shop-port", default="8001")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     children = {
         name: subprocess.Popen(cmd, cwd=ROOT, env=env)
-        for name, cmd in commands(args.host, args.port).items()
+        for name, cmd in commands(args.host, args.port, args.shop_port).items()
     }
-    print(f"\nVerity is running at http://{args.host}:{args.port}/  (Ctrl-C stops everything)\n")
+    print(f"\nVerity is running at http://{args.host}:{args.port}/  (Ctrl-C stops everything)")
+    print(f"The demo shop is at   http://shop.localhost:{args.shop_port}/  (README: the tour)\n")
     status = 0
     try:
         while True:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from installcheck.messenger.views import messenger_js
 from installcheck.ping import ping
 from workspaces.api.errors import no_such_route
 
@@ -9,6 +10,7 @@ from workspaces.api.errors import no_such_route
 # (``security:overview``, ``security-api:platform-list``, ...).
 urlpatterns = [
     path("messenger/v1/ping", ping, name="messenger-ping"),
+    path("messenger/v1/messenger.js", messenger_js, name="messenger-js"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (?script): no inline script (CSP).
     path(

@@ -2,11 +2,12 @@ from django.urls import path
 
 import workspaces.converters  # noqa: F401  (registers the app_id converter)
 
-from . import views
+from . import install, views
 
 app_name = "installcheck"
 
 urlpatterns = [
+    path("w/<app_id:app_id>/install/", install.install, name="install"),
     path("w/<app_id:app_id>/installation/", views.installations, name="installations"),
     path("w/<app_id:app_id>/installation/table/", views.domain_rows, name="table"),
     path("w/<app_id:app_id>/installation/log/", views.log_rows, name="log"),

@@ -8,17 +8,38 @@ from workspaces.access import can, workspace_for
 from workspaces.auth import client_ip
 from workspaces.refusals import Refused, show_on_form, with_headers
 
-from .. import snippets
+from .. import snippets, tokens
 from ..actions.tools import check_hash, debug_token
 from ..forms import HashCheckForm, TokenForm
+from ..gateway import MAX_IDENTIFIER_LENGTH
 from ..vocabulary import PLATFORMS
+
+# What messenger.js may put in the query string of its links here: identifiers and a
+# code, never a hash, a token or a secret.
+JWT_CODES = frozenset(
+    value
+    for name, value in vars(tokens).items()
+    if name.startswith("JWT_") and isinstance(value, str) and value.startswith("jwt_")
+)
+
+
+def _prefill(query):
+    """Initial values from a GET link (messenger.js's console errors), bounded."""
+    initial = {
+        name: query[name]
+        for name in ("user_id", "email")
+        if query.get(name) and len(query[name]) <= MAX_IDENTIFIER_LENGTH
+    }
+    if query.get("platform") in PLATFORMS:
+        initial["platform"] = query["platform"]
+    return initial
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def hash_checker(request, app_id):
     workspace = workspace_for(request.user, app_id, need="check")
-    form = HashCheckForm(request.POST or None)
+    form = HashCheckForm(request.POST or None, initial=_prefill(request.GET))
     context = {
         "workspace": workspace,
         "form": form,
@@ -58,11 +79,25 @@ def jwt_debugger(request, app_id):
     response = render(
         request,
         "security/jwt_debugger.html",
-        {"workspace": workspace, "form": form, "result": result, "time_rows": _time_rows(result)},
+        {
+            "workspace": workspace,
+            "form": form,
+            "result": result,
+            "time_rows": _time_rows(result),
+            "reported": _reported(request.GET) if request.method == "GET" else None,
+        },
         status=400 if form.errors and refusal is None else 200,
     )
     response["Cache-Control"] = "no-store"
     return with_headers(response, refusal) if refusal else response
+
+
+def _reported(query):
+    """What the messenger reported, when the page was opened from its console error."""
+    code = query.get("code")
+    if code not in JWT_CODES:
+        return None
+    return {"code": code, "user_id": _prefill(query).get("user_id")}
 
 
 def _time_rows(result):

@@ -60,6 +60,7 @@ CONSOLE_PAGES = [
     "/",
     "/profile/",
     "/w/{app}/security/",
+    "/w/{app}/install/",
     "/w/{app}/installation/",
     "/w/{app}/installation/table/",
     "/w/{app}/hash-checker/",

@@ -13,6 +13,7 @@ WORKSPACE_PAGES = (
     ("Hash checker", "security:hash-checker"),
     ("JWT keys", "security:jwt-keys"),
     ("Token debugger", "security:jwt-debugger"),
+    ("Install", "installcheck:install"),
     ("Installation", "installcheck:installations"),
     ("Trusted domains", "workspaces:trusted-domains"),
     ("Code snippets", "security:snippets"),

@@ -13,9 +13,9 @@ from installcheck.ping import ping as gateway_view
 from security.actions.platforms import set_enforcement
 from security.actions.secrets import create_workspace
 from security.hashing import user_hash
-from security.models import IdentitySecret, SecretState
-from workspaces.actions import add_member, get_or_create_user, grant_support
-from workspaces.models import Role, Workspace
+from security.models import IdentitySecret, MessengerKey, SecretState
+from workspaces.actions import add_member, add_trusted_domain, get_or_create_user, grant_support
+from workspaces.models import Role, TrustedDomain, Workspace
 
 DEMO_NAME = "Acme Demo"
 DEMO_USERS = (
@@ -25,6 +25,10 @@ DEMO_USERS = (
     ("support", None),
 )
 LOGINS_FILE = "demo-logins.json"
+# The demo shop (demo/shop.py) reads its app_id, web secret and messenger key from here,
+# as a customer's server reads them from its environment. Development only, never committed.
+SHOP_FILE = "demo-shop.json"
+DEMO_DOMAINS = ("*.acme.test", "shop.localhost")
 
 
 def _logins_path():
@@ -86,6 +90,34 @@ def _send_traffic(workspace):
     buffer.flush()
 
 
+def _trust_demo_domains(workspace, admin):
+    """The seeded traffic's domains and the demo shop's (idempotent)."""
+    present = set(
+        TrustedDomain.objects.filter(workspace=workspace).values_list("domain", flat=True)
+    )
+    for domain in DEMO_DOMAINS:
+        if domain not in present:
+            add_trusted_domain(workspace, domain, actor=admin)
+
+
+def _write_shop_config(workspace):
+    key = MessengerKey.objects.get(workspace=workspace, is_current=True)
+    secret = IdentitySecret.objects.get(
+        workspace=workspace, platform="web", state=SecretState.CURRENT
+    )
+    config = {
+        "app_id": workspace.app_id,
+        "identity_secret": secret.plaintext(),
+        "jwt_key": key.plaintext(),
+        "jwt_kid": key.kid,
+    }
+    path = settings.VAR_DIR / SHOP_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(json.dumps(config))
+
+
 class Command(BaseCommand):
     help = "Create the demo workspace, its users and some traffic (idempotent)."
 
@@ -114,6 +146,8 @@ class Command(BaseCommand):
             grant_support(users["support"])
             set_enforcement(workspace, "android", True, actor=users["admin"])
             _send_traffic(workspace)
+        _trust_demo_domains(workspace, users["admin"])
+        _write_shop_config(workspace)
         # Fold now (not only on the next beat tick) so the installation table and the
         # readiness figures show the demo traffic as soon as the console opens.
         folded = fold()
