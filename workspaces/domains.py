@@ -12,7 +12,8 @@ MAX_PATTERN_LENGTH = 300
 # The longest URL origin: "https://" + a 253-character host + ":65535" is 267 characters.
 # A longer Origin header is not an origin, and is refused before anything remembers it.
 MAX_ORIGIN_LENGTH = 300
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Used with fullmatch: "$" would also match before a final newline ("shop\n.example.com").
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # scheme://host[:port]. The host excludes every character that ends or splits a URL
 # authority (and controls, spaces); normalize_host then checks it is a host name.
 _ORIGIN = re.compile(r"(?i:https?)://([^\x00-\x20\x7f:/?#@\[\]\\]+)(?::([0-9]{1,5}))?")
@@ -44,7 +45,7 @@ def normalize_host(value):
     if len(ascii_host) > MAX_HOST_LENGTH:
         raise InvalidDomain("A domain name has at most 253 characters.")
     labels = ascii_host.split(".")
-    if not all(_LABEL.match(label) for label in labels):
+    if not all(_LABEL.fullmatch(label) for label in labels):
         raise InvalidDomain(
             f"{value!r} is not a host name: use letters, digits, hyphens and dots only."
         )
