@@ -14,12 +14,14 @@ processes, and reads back the fleet's total and how many processes share the key
   next window with a cap of ceil(limit / processes sharing it): a flood does not buy
   each process the whole limit again every window.
 
-The fleet therefore admits at most P x limit in the first window of a flood that P
-processes receive (each holds the full limit until it hears of the others), and at most
-limit + P - 1 in each later window, once every process has heard of the others (every
-process flushes at least once per half window at the default 0.5 s; README "Known
-limits"). A source over its limit and unevenly spread may get a little less than the
-limit: a cap is never raised within a window. Without Redis, or with Redis down, each
+The fleet therefore admits at most P x limit per window of a flood that P processes
+receive until every process has heard of the others (each holds the full limit until
+then), and at most limit + P - 1 in each later window. Hearing takes a flush after the
+others' first: a process whose only flush in the flood's first window came before
+another's first flush starts the second window alone, with the full limit (README "Known
+limits"; seen: 40, 30, then 20 per window for a limit of 20 on 2 processes). A source
+over its limit and unevenly spread may get a little less than the limit: a cap is never
+raised within a window. Without Redis, or with Redis down, each
 process enforces the limit on its own traffic: the limits never make the gateway depend
 on Redis.
 """

@@ -12,11 +12,33 @@ MAX_PATTERN_LENGTH = 300
 # The longest URL origin: "https://" + a 253-character host + ":65535" is 267 characters.
 # A longer Origin header is not an origin, and is refused before anything remembers it.
 MAX_ORIGIN_LENGTH = 300
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Used with fullmatch: "$" would also match before a final newline ("shop\n.example.com").
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # scheme://host[:port]. The host excludes every character that ends or splits a URL
 # authority (and controls, spaces); normalize_host then checks it is a host name.
 _ORIGIN = re.compile(r"(?i:https?)://([^\x00-\x20\x7f:/?#@\[\]\\]+)(?::([0-9]{1,5}))?")
 _IDNA_DEVIATIONS = ("\u00df", "\u03c2", "\u200c", "\u200d")
+
+# What str.strip() removes (every character for which str.isspace() is true).
+_SPACE = r"[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# Of ASCII, a host keeps only letters, digits, "-" and "." (IDNA carries ASCII through
+# unchanged); anything beyond ASCII may map to a valid label, so it is not excluded here.
+_HOST_CHARACTER = r"[^\x00-\x2c\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]"
+# The syntax of a trusted-domain entry as typed, for the API schema: every value that
+# normalize_pattern accepts matches it (tests/workspaces/test_api_schema.py), and it
+# refuses what can never be a host: a scheme, path, port, user info, inner spaces, a "*"
+# other than one leading "*.". The rest (labels of 1-63 characters without a hyphen at
+# either end, 253 characters once IDNA-encoded, a valid IDNA name) is in PATTERN_RULES.
+PATTERN_SYNTAX = rf"^{_SPACE}*(?:\*\.{_SPACE}*)?{_HOST_CHARACTER}+{_SPACE}*$"
+PATTERN_RULES = (
+    "A host name (`shop.example.com`), or `*.` and a domain for its subdomains "
+    "(`*.example.com`, not `*.com`). Letters, digits, hyphens and dots; Unicode names are "
+    "IDNA-encoded (`bücher.de` is kept as `xn--bcher-kva.de`, and ß, ς or a zero-width "
+    "joiner must be typed in that xn-- form). Each label has 1 to 63 characters and "
+    "neither starts nor ends with a hyphen; the encoded name has at most 253. Surrounding "
+    "whitespace and a trailing dot are ignored and the name is kept in lower case. No "
+    "scheme, path, port or user info. Anything else is refused with 400 invalid_domain."
+)
 
 
 class InvalidDomain(ValueError):
@@ -44,7 +66,7 @@ def normalize_host(value):
     if len(ascii_host) > MAX_HOST_LENGTH:
         raise InvalidDomain("A domain name has at most 253 characters.")
     labels = ascii_host.split(".")
-    if not all(_LABEL.match(label) for label in labels):
+    if not all(_LABEL.fullmatch(label) for label in labels):
         raise InvalidDomain(
             f"{value!r} is not a host name: use letters, digits, hyphens and dots only."
         )

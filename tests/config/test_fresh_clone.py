@@ -62,20 +62,26 @@ def empty_database(postgres):
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def production_environment(empty_database, redis_client, tmp_path):
+def production_variables(database_url, home, **overrides):
+    """Only the environment the README asks for in production (new keys unless given),
+    behind one proxy: the test stands in for it and sends X-Forwarded-Proto itself."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
+        "HOME": str(home),
         "LANG": "C.UTF-8",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "VERITY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "DATABASE_URL": empty_database,
+        "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
         "VERITY_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        # This test stands in for the TLS-terminating proxy (it sends X-Forwarded-Proto).
         "VERITY_TRUSTED_PROXY_COUNT": "1",
+        **overrides,
     }
+
+
+@pytest.fixture
+def production_environment(empty_database, redis_client, tmp_path):
+    return production_variables(empty_database, tmp_path)
 
 
 def login_page_status(port):

@@ -55,6 +55,9 @@ def test_entries_are_normalised(entry, stored):
         ("ann@example.com", "not a host name"),
         ("app example.com", "not a host name"),
         ("app.example.com\x00", "not a host name"),
+        # A label's "$" once matched before a final newline: these were stored as typed.
+        ("shop\n.example.com", "not a host name"),
+        ("*.shop\n.example.com", "not a host name"),
         ("a" * 64 + ".com", "international domain name"),
         (".".join(["abcdefghi"] * 26), "at most 253"),
         ("faß.de", "xn-- form"),

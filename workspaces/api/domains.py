@@ -10,16 +10,15 @@ from ..access import workspace_for
 from ..actions import add_trusted_domain, remove_trusted_domain
 from ..audit import audit_events_for, filter_events, safe_changes
 from ..auth import client_ip
-from ..domains import MAX_PATTERN_LENGTH
 from .errors import error_responses
 from .pagination import PAGE_PARAMETERS, paginate, paginated
 from .query import text_param
-from .serializers import TextField
+from .serializers import DomainField
 
 
 class TrustedDomainSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    domain = TextField(min_length=1, max_length=MAX_PATTERN_LENGTH)
+    domain = DomainField()
     created_at = serializers.DateTimeField(read_only=True)
 
 

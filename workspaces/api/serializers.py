@@ -6,6 +6,8 @@ from drf_spectacular.extensions import (
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from ..domains import MAX_PATTERN_LENGTH, PATTERN_RULES, PATTERN_SYNTAX
+
 
 class WorkspaceSerializer(serializers.Serializer):
     app_id = serializers.CharField()
@@ -33,6 +35,30 @@ class TextFieldSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         return {**schema, "pattern": r"^[^\x00]*$"}
+
+
+class DomainField(TextField):
+    """A trusted-domain entry as typed; workspaces.domains.normalize_pattern judges it
+    (in the action). Untrimmed here, so that maxLength counts what was sent."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            min_length=1,
+            max_length=MAX_PATTERN_LENGTH,
+            trim_whitespace=False,
+            help_text=PATTERN_RULES,
+            **kwargs,
+        )
+
+
+class DomainFieldSchema(OpenApiSerializerFieldExtension):
+    """The syntax every accepted entry has (a superset: IDNA is more than a pattern)."""
+
+    target_class = DomainField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "pattern": PATTERN_SYNTAX}
 
 
 class FlagField(serializers.BooleanField):
