@@ -3,6 +3,7 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from ..access import is_support
 from ..models import Membership
 
 register = template.Library()
@@ -66,3 +67,11 @@ def minutes(duration):
     """A timedelta as "15 minutes" (the login cool-off)."""
     total = int(duration.total_seconds() // 60) if hasattr(duration, "total_seconds") else 0
     return f"{total} minute{'s' if total != 1 else ''}"
+
+
+@register.simple_tag(takes_context=True)
+def support_staff(context):
+    """Whether the user is vendor support staff (the top bar links to the support console)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return user is not None and is_support(user)

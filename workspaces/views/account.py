@@ -15,16 +15,17 @@ NEW_TOKEN_KEY = "verity.new_api_token"
 
 @login_required
 def home(request):
-    """The workspace picker."""
+    """The workspace picker; support staff with no workspace land on their support console."""
     memberships = (
         Membership.objects.filter(user=request.user)
         .select_related("workspace")
         .order_by("workspace__name", "workspace__is_test")
     )
+    support = is_support(request.user)
+    if support and not memberships:
+        return redirect("security:support-home")
     return render(
-        request,
-        "workspaces/home.html",
-        {"memberships": memberships, "is_support": is_support(request.user)},
+        request, "workspaces/home.html", {"memberships": memberships, "is_support": support}
     )
 
 
