@@ -2,11 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from ..access import can, workspace_for
+from ..access import Forbidden, can, workspace_for
 from ..actions import add_trusted_domain, remove_trusted_domain
 from ..auth import client_ip
 from ..forms import TrustedDomainForm
@@ -23,7 +22,7 @@ def trusted_domains(request, app_id):
     form = TrustedDomainForm()
     if request.method == "POST":
         if not is_admin:
-            raise PermissionDenied(ADMIN_ONLY)
+            raise Forbidden(ADMIN_ONLY)
         form = TrustedDomainForm(request.POST)
         if form.is_valid():
             try:
