@@ -3,26 +3,36 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from ..access import is_support
-from ..models import Membership
+from ..access import CAPABILITIES, is_support
+from ..models import SUPPORT_ROLE, Membership, Role
 
 register = template.Library()
 
-# The workspace pages, in menu order: (label, url name). Each takes app_id.
+# The workspace pages, in menu order: (label, url name, who may open it). Each takes
+# app_id. "audit": admins, and support staff (their own actions: workspaces.audit).
 WORKSPACE_PAGES = (
-    ("Security", "security:overview"),
-    ("Hash checker", "security:hash-checker"),
-    ("JWT keys", "security:jwt-keys"),
-    ("Token debugger", "security:jwt-debugger"),
-    ("Installation", "installcheck:installations"),
-    ("Trusted domains", "workspaces:trusted-domains"),
-    ("Code snippets", "security:snippets"),
-    ("Audit log", "workspaces:audit-log"),
+    ("Security", "security:overview", "view"),
+    ("Hash checker", "security:hash-checker", "view"),
+    ("JWT keys", "security:jwt-keys", "view"),
+    ("Token debugger", "security:jwt-debugger", "view"),
+    ("Installation", "installcheck:installations", "view"),
+    ("Trusted domains", "workspaces:trusted-domains", "view"),
+    ("Code snippets", "security:snippets", "view"),
+    ("Audit log", "workspaces:audit-log", "audit"),
 )
 
 
-def _pages(app_id):
-    for label, name in WORKSPACE_PAGES:
+def _may_open(role, need):
+    if need == "audit":
+        return role in (Role.ADMIN, SUPPORT_ROLE)
+    return role in CAPABILITIES[need]
+
+
+def _pages(app_id, role=None):
+    """The pages of a workspace, all of them (``role`` None) or those ``role`` may open."""
+    for label, name, need in WORKSPACE_PAGES:
+        if role is not None and not _may_open(role, need):
+            continue
         try:
             yield label, name, reverse(name, kwargs={"app_id": app_id})
         except NoReverseMatch:
@@ -31,9 +41,13 @@ def _pages(app_id):
 
 @register.inclusion_tag("workspaces/_nav.html", takes_context=True)
 def workspace_nav(context, workspace):
+    """The workspace's menu, without the pages the user's role cannot open."""
     request = context.get("request")
     current = getattr(getattr(request, "resolver_match", None), "view_name", None)
-    return {"pages": list(_pages(workspace.app_id)), "current": current}
+    # A workspace reaches a template through workspace_for (or audit_events_for), which
+    # sets its role; without one, only what every member may open.
+    role = getattr(workspace, "role", None) or Role.VIEWER
+    return {"pages": list(_pages(workspace.app_id, role)), "current": current}
 
 
 @register.filter
