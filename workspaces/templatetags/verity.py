@@ -1,5 +1,7 @@
 """Template helpers shared by every console page."""
 
+import json
+
 from django import template
 from django.urls import NoReverseMatch, reverse
 
@@ -89,3 +91,29 @@ def support_staff(context):
     request = context.get("request")
     user = getattr(request, "user", None)
     return user is not None and is_support(user)
+
+
+@register.filter
+def as_json(value):
+    """A decoded JSON value (a token's header or payload) as indented JSON, not Python."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+@register.filter
+def readable(value):
+    """A value from an audit event's before or after, as a person reads it: yes/no, a
+    dash for nothing, a list as its items, anything nested as JSON (never Python's repr)."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "(none)"
+        if all(
+            isinstance(item, str | int | float) and not isinstance(item, bool) for item in value
+        ):
+            return ", ".join(str(item) for item in value)
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)
