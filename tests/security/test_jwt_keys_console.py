@@ -178,6 +178,17 @@ def test_reveal_asks_the_password_then_shows_the_key(client, workspace, personas
     assert AuditEvent.objects.filter(action="jwt_key.revealed").count() == 2
 
 
+def test_a_revealed_jwt_key_has_a_copy_button(client, workspace, personas):
+    kid, key = current_key(workspace)
+    client.force_login(personas["developer"])
+    html = client.post(
+        reverse("security:jwt-reveal", args=[workspace.app_id, kid]), {"password": PASSWORD}
+    ).content.decode()
+    assert f'<code class="revealed" id="revealed-{kid}"' in html
+    assert f'<button type="button" data-copy="revealed-{kid}">Copy</button>' in html
+    assert key in html
+
+
 def test_a_wrong_password_reveals_nothing(client, workspace, personas):
     kid, key = current_key(workspace)
     response = login(client, personas["developer"]).post(

@@ -1,11 +1,14 @@
 """Template helpers shared by every console page."""
 
 import json
+from datetime import UTC, datetime
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 from ..access import CAPABILITIES, is_support
+from ..domains import unicode_host
 from ..models import SUPPORT_ROLE, Membership, Role
 
 register = template.Library()
@@ -117,3 +120,48 @@ def readable(value):
     if isinstance(value, dict | list | tuple):
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return str(value)
+
+
+def _moment(value):
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        try:
+            return _moment(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
+@register.filter
+def when(value):
+    """The one way the console shows a time: "2026-12-01 21:34 UTC", with the exact ISO
+    time in the title (and the datetime attribute). Takes a datetime or an ISO string (the
+    stored readiness, the token debugger); anything else is shown as it is, nothing as "–"."""
+    moment = _moment(value)
+    if moment is None:
+        return value if value not in (None, "") else "–"
+    utc = moment.astimezone(UTC)
+    exact = utc.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', exact, exact, utc.strftime("%Y-%m-%d %H:%M UTC")
+    )
+
+
+@register.filter
+def host_unicode(host):
+    """An IDNA host in Unicode (show the ASCII form beside it: that is what matches)."""
+    return unicode_host(host)
+
+
+@register.filter
+def host(value):
+    """A host name as people read it, with its ASCII (IDNA) form beside when they differ."""
+    readable = unicode_host(value)
+    if readable == value:
+        return value
+    return format_html(
+        '{} <span class="muted small" title="The ASCII (IDNA) form browsers send">({})</span>',
+        readable,
+        value,
+    )
