@@ -10,7 +10,8 @@ that rendering fails, they fall back to the plain page.
 
 import logging
 
-from django.http import HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
 
 from installcheck.ping import COMMON_HEADERS
@@ -138,6 +139,33 @@ class MethodNotAllowedPageMiddleware:
         ):
             return method_not_allowed(request, response)
         return response
+
+
+class NotFoundPageInDebugMiddleware:
+    """With DEBUG on (``make run``) Django answers a 404 with its debug page, which lists
+    every URL pattern: the console shows its own 404 page there too, as in production.
+    Real exceptions keep Django's debug page. A view's own 404 answer (a refusal's page)
+    is left alone: only a raised Http404 and a path no URL pattern matches are replaced."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and getattr(request, "resolver_match", None) is None
+            and not _wants_json(request)
+        ):
+            # No URL pattern matched (the resolver never set resolver_match).
+            return page_not_found(request)
+        return response
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404) and not _wants_json(request):
+            return page_not_found(request, exception)
+        return None
 
 
 class RefusalMiddleware:

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A 405 on a console path: the friendly page with a way back, not a blank one.
     "config.errors.MethodNotAllowedPageMiddleware",
+    # DEBUG only: the product's 404 page instead of Django's list of URL patterns.
+    "config.errors.NotFoundPageInDebugMiddleware",
     # A refusal or an unreachable service that no view rendered: 4xx/503, never a 500.
     "config.errors.RefusalMiddleware",
     # Last, as django-axes requires: it turns a lockout into the friendly lockout page.

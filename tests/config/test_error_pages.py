@@ -134,3 +134,46 @@ def test_a_server_error_keeps_its_traceback(server_log):
 def test_djangos_own_console_handlers_do_not_print_a_second_copy():
     assert logging.getLogger("django").handlers == []
     assert logging.getLogger("django.server").handlers == []
+
+
+@pytest.fixture
+def debug_on(settings):
+    settings.DEBUG = True
+
+
+def test_under_debug_an_unknown_path_shows_the_products_404(debug_on, browser, personas):
+    browser.force_login(personas["admin"])
+    response = browser.get("/no-such-page/")
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert 'data-testid="error-page"' in text and "Page not found" in text
+    assert "URLconf" not in text and "admin/" not in text
+
+
+def test_under_debug_a_raised_404_shows_the_products_404(debug_on, browser, workspace, personas):
+    browser.force_login(personas["outsider"])
+    response = browser.get(f"/w/{workspace.app_id}/security/")
+    assert response.status_code == 404
+    assert 'data-testid="error-page"' in response.content.decode()
+    assert "Raised by" not in response.content.decode()
+
+
+def test_under_debug_a_views_own_404_answer_is_kept(debug_on, browser, settings):
+    settings.ROOT_URLCONF = "tests.config.error_urls"
+    response = browser.get("/_test/own-404/")
+    assert response.status_code == 404
+    assert response.content.decode() == "this view's own answer"
+
+
+def test_under_debug_a_real_exception_keeps_djangos_debug_page(debug_on, browser, settings):
+    settings.ROOT_URLCONF = "tests.config.error_urls"
+    response = browser.get("/_test/boom/")
+    assert response.status_code == 500
+    assert "Traceback" in response.content.decode()
+
+
+def test_under_debug_the_api_keeps_its_json_404(debug_on, browser, personas):
+    browser.force_login(personas["admin"])
+    response = browser.get("/api/v1/workspaces/nope/audit/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
