@@ -6,6 +6,7 @@ keys generated into ``var/``); outside DEBUG a missing ``SECRET_KEY`` or
 """
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -112,6 +113,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A 405 on a console path: the friendly page with a way back, not a blank one.
+    "config.errors.MethodNotAllowedPageMiddleware",
+    # DEBUG only: the product's 404 page instead of Django's list of URL patterns.
+    "config.errors.NotFoundPageInDebugMiddleware",
     # A refusal or an unreachable service that no view rendered: 4xx/503, never a 500.
     "config.errors.RefusalMiddleware",
     # Last, as django-axes requires: it turns a lockout into the friendly lockout page.
@@ -313,12 +318,43 @@ VERITY_GATEWAY_DIAGNOSES_PER_SECOND = env_int("VERITY_GATEWAY_DIAGNOSES_PER_SECO
 VERITY_GATEWAY_WORKER_HEADER = env_bool("VERITY_GATEWAY_WORKER_HEADER", False)
 
 LOG_LEVEL = env_str("VERITY_LOG_LEVEL", "INFO")
+
+
+class _OneLineClientErrors(logging.Formatter):
+    """A refused request (4xx: a 403, a 404) is one line in the log; Django attaches the
+    exception's traceback, which only a server error (5xx) deserves."""
+
+    def format(self, record):
+        if record.exc_info and getattr(record, "status_code", 500) < 500:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(record)
+
+
+class _ErrorsLoggedOnce(logging.Filter):
+    """runserver's access line of an error answer repeats what django.request has just
+    logged for it (every 4xx and 5xx): keep one."""
+
+    def filter(self, record):
+        return not (record.name == "django.server" and getattr(record, "status_code", 0) >= 400)
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": _OneLineClientErrors,
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "filters": {"once": {"()": _ErrorsLoggedOnce}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["once"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own DEBUG console handlers (django, django.server) would print django.*
+    # lines a second time, in another format: everything goes through the root handler.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }
 
 # --- Production hardening: HTTPS, cookies, headers ------------------------------------

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from installcheck.messenger.views import messenger_js
@@ -23,6 +25,8 @@ urlpatterns = [
     path("api/v1/", include("installcheck.api.urls")),
     re_path(r"^api/", no_such_route),
     path("admin/", admin.site.urls),
+    # Pages without a <link rel="icon"> (the Django admin) still ask for /favicon.ico.
+    path("favicon.ico", RedirectView.as_view(url=static("verity/favicon.svg"), permanent=True)),
     path("", include("workspaces.urls")),
     path("", include("security.urls")),
     path("", include("installcheck.urls")),

@@ -36,9 +36,11 @@ def window_rows(workspace_id, platform, now=None):
     )
 
 
-def _last_used(workspace_id):
+def _last_used(workspace_id, platform):
+    """When each proof of ``platform`` last verified: its own secrets and the workspace's
+    JWT keys (another platform's secret never proves anything here)."""
     used = {}
-    for secret in IdentitySecret.objects.filter(workspace_id=workspace_id):
+    for secret in IdentitySecret.objects.filter(workspace_id=workspace_id, platform=platform):
         used[secret.reference] = secret.last_used_at
     for key in MessengerKey.objects.filter(workspace_id=workspace_id):
         used[key.reference] = key.last_used_at
@@ -72,7 +74,7 @@ def refresh(workspace_id, platform, *, now=None, on_progress=None):
         summary = readiness.summarize(
             ({**row, "installation": row["installation__name"]} for row in rows),
             now,
-            _last_used(workspace_id),
+            _last_used(workspace_id, platform),
         )
         record_readiness(workspace_id, platform, summary)
     if on_progress:

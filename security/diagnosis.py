@@ -246,7 +246,9 @@ def _malformed(given):
         hint = " It looks like base64: use the hex digest (hexdigest), not base64."
     return Finding(
         MALFORMED_HASH,
-        "The user_hash must be the 64-character lowercase hex digest of HMAC-SHA256; "
+        # hashing.HEX64: either case is accepted (hash_matches compares lowercased).
+        "The user_hash must be the HMAC-SHA256 hex digest: 64 characters, 0-9 and a-f "
+        "(upper or lower case); "
         f"{detail}.{hint}",
     )
 

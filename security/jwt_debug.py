@@ -92,6 +92,9 @@ class DebugResult:
     header: dict | None = None
     payload: dict | None = None
     valid: bool = False
+    # A key of the workspace (in any state) made the signature: the header and payload are
+    # authentic even when the token is refused (expired, not yet valid, a revoked key...).
+    signature_verified: bool = False
     errors: list = field(default_factory=list)
     times: dict = field(default_factory=dict)
     key: dict | None = None
@@ -107,6 +110,7 @@ class DebugResult:
             "payload": self.payload,
             # Nothing in the payload is trustworthy until the signature has verified.
             "payload_trusted": self.valid,
+            "signature_verified": self.signature_verified,
             "valid": self.valid,
             "errors": self.errors,
             "times": self.times,
@@ -243,7 +247,8 @@ def _key_info(key, named_by):
 
 
 def _check_signer(token, header, keys, identity_secrets, now, findings):
-    """Which key signed the token; adds key findings; returns the ``key`` dict or None."""
+    """Which key signed the token; adds key findings; returns (the ``key`` dict or None,
+    whether that key made the signature)."""
     named = header.get("kid") if "kid" in header else None
     if "kid" in header:
         matching = [k for k in keys if k.kid == named]
@@ -263,7 +268,7 @@ def _check_signer(token, header, keys, identity_secrets, now, findings):
         elif signer.state == EXPIRED:
             ended = relative(signer.valid_until, now) if signer.valid_until else "already"
             findings.add(JWT_KEY_GRACE_ENDED, kid=signer.kid, when=ended)
-        return _key_info(signer, "kid" if "kid" in header else "signature")
+        return _key_info(signer, "kid" if "kid" in header else "signature"), True
     platform = next((p for p, secret in identity_secrets if _signs(token, secret)), None)
     if platform is not None:
         findings.add(JWT_SIGNED_WITH_IDENTITY_SECRET, platform=platform)
@@ -277,8 +282,8 @@ def _check_signer(token, header, keys, identity_secrets, now, findings):
         elif key.state == EXPIRED:
             ended = relative(key.valid_until, now) if key.valid_until else "already"
             findings.add(JWT_KEY_GRACE_ENDED, kid=key.kid, when=ended)
-        return _key_info(key, "kid")
-    return None
+        return _key_info(key, "kid"), False
+    return None, False
 
 
 def debug(token, keys, identity_secrets, now):
@@ -305,7 +310,9 @@ def debug(token, keys, identity_secrets, now):
     if alg != tokens.ALGORITHM:
         findings.add(tokens.JWT_BAD_ALGORITHM, alg=json.dumps(alg))
     else:
-        result.key = _check_signer(token, header, keys, identity_secrets, now, findings)
+        result.key, result.signature_verified = _check_signer(
+            token, header, keys, identity_secrets, now, findings
+        )
     payload = result.payload
     result.times = _times(payload, now, findings)
     user_id = payload.get("user_id")

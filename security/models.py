@@ -146,7 +146,7 @@ class RotationState(models.TextChoices):
 
 class RotationMode(models.TextChoices):
     # The seed's method: enforcement off while the customer deploys the new secret.
-    GAP = "gap", "Enforcement gap (seed method)"
+    GAP = "gap", "Enforcement off during the switch"
     # Both secrets verify until a deadline; enforcement stays on throughout.
     OVERLAP = "overlap", "Overlap (no enforcement gap)"
 

@@ -22,7 +22,12 @@ CAPABILITIES = {
     "run_check": {Role.ADMIN, Role.DEVELOPER},
     "admin": {Role.ADMIN},
 }
-SUPPORT_ONLY = "This is for vendor support staff only."
+SUPPORT_ONLY = "This page is for vendor support staff only."
+
+
+class Forbidden(PermissionDenied):
+    """A 403 whose message is written for the user: the console's 403 page shows it
+    (any other PermissionDenied gets the generic sentence, since its text may be internal)."""
 
 
 def is_support(user):
@@ -69,7 +74,10 @@ def refuse(user, app_id, need, *, workspace=None, membership=None):
     )
     if membership is None:
         raise Http404("No such workspace.")
-    raise PermissionDenied(f"Your role ({membership.role}) cannot do this.")
+    raise Forbidden(
+        f"Your role in this workspace ({membership.get_role_display().lower()}) does not allow "
+        "this. A workspace admin can change your role."
+    )
 
 
 def record_refusal(
@@ -103,4 +111,4 @@ def can(role, need):
 def require_support(user):
     """Vendor support staff, or PermissionDenied: the one check of every support route."""
     if not is_support(user):
-        raise PermissionDenied(SUPPORT_ONLY)
+        raise Forbidden(SUPPORT_ONLY)

@@ -126,3 +126,16 @@ def host_matches(host, patterns):
         elif host == pattern:
             return True
     return False
+
+
+def unicode_host(host):
+    """The Unicode form of a normalised host or pattern (``bücher.de`` for
+    ``xn--bcher-kva.de``), for display beside the ASCII form (which alone is compared); the
+    value itself when it has no other form or cannot be decoded."""
+    if not isinstance(host, str):
+        return host
+    prefix = "*." if host.startswith("*.") else ""
+    try:
+        return prefix + host[len(prefix) :].encode("ascii").decode("idna")
+    except (UnicodeError, ValueError):
+        return host

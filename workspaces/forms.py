@@ -10,6 +10,9 @@ class TrustedDomainForm(forms.Form):
     domain = forms.CharField(
         label="Domain",
         max_length=MAX_PATTERN_LENGTH,
-        help_text="A host name such as app.example.com, or *.example.com for its subdomains.",
+        help_text=(
+            "A host name such as app.example.com, or *.example.com for any subdomain of "
+            "example.com (not example.com itself)."
+        ),
         widget=forms.TextInput(attrs={"placeholder": "app.example.com", "autocomplete": "off"}),
     )

@@ -173,7 +173,13 @@ DEBUG_RESULT = inline_serializer(
     {
         "header": serializers.DictField(allow_null=True),
         "payload": serializers.DictField(allow_null=True),
-        "payload_trusted": serializers.BooleanField(),
+        "payload_trusted": serializers.BooleanField(
+            help_text="The gateway accepts the token: only then is the payload to be trusted."
+        ),
+        "signature_verified": serializers.BooleanField(
+            help_text="A key of the workspace (in any state) made the signature, whether or "
+            "not the token is accepted (an expired token is still authentic)."
+        ),
         "valid": serializers.BooleanField(),
         "errors": serializers.ListField(child=serializers.DictField()),
         "times": serializers.DictField(),

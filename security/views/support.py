@@ -66,7 +66,12 @@ def workspace(request, app_id):
     return render(
         request,
         "security/support_workspace.html",
-        {"ws": ws, "form": form, "history": history, "mode_help": MODE_HELP},
+        {
+            "ws": ws,
+            "form": form,
+            "history": history,
+            "mode_help": [(mode, mode.label, text) for mode, text in MODE_HELP.items()],
+        },
         status=400 if form.errors else 200,
     )
 

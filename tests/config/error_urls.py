@@ -1,7 +1,7 @@
 """The real URLs plus views that fail, for the error-page tests (ROOT_URLCONF override)."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotFound
 from django.urls import path
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -25,6 +25,11 @@ def plain_post(request):
     return HttpResponse("ok")
 
 
+def own_not_found(request):
+    """A view that answers 404 with its own page (as a refusal's page does)."""
+    return HttpResponseNotFound("this view's own answer")
+
+
 class ApiBoom(APIView):
     permission_classes = [AllowAny]
 
@@ -35,6 +40,7 @@ class ApiBoom(APIView):
 urlpatterns = [
     path("_test/boom/", boom),
     path("_test/forbidden/", forbidden),
+    path("_test/own-404/", own_not_found),
     path("api/v1/_test/boom/", ApiBoom.as_view()),
     path("api/v1/_test/plain/", plain_post),
     path("messenger/v1/_test/boom", boom),

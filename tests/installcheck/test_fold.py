@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from installcheck import fold as folding
 from installcheck.counting import COUNTS_KEY, CountKey, buffer
@@ -166,3 +167,14 @@ def test_a_fold_with_nothing_to_do_changes_nothing(workspace, redis_client):
     result = folding.fold()
     assert result.as_dict() == {"counts": 0, "failures": 0, "batches": 0, "skipped_batches": 0}
     assert not Installation.objects.exists()
+
+
+def test_a_platforms_readiness_lists_only_its_own_secrets(workspace, redis_client):
+    send_verified(workspace, "u1")
+    IdentitySecret.objects.filter(workspace=workspace, platform="ios").update(
+        last_used_at=timezone.now()
+    )
+    buffer.flush()
+    folding.fold()
+    summary = PlatformSettings.objects.get(workspace=workspace, platform="web").readiness
+    assert [p["reference"] for p in summary["proofs"]] == ["hmac:web:v1"]

@@ -1,5 +1,6 @@
 """The installation page and its htmx partials: roles, table, filters, check, log."""
 
+import re
 from unittest import mock
 
 import pytest
@@ -186,3 +187,32 @@ def test_the_overview_and_the_installation_page_render_one_readiness(
         assert "hmac:web:v1" in body
         assert "would be rejected" in body
         assert 'data-testid="readiness-share"' in body
+
+
+def test_tables_name_platforms_by_their_label_and_times_in_one_style(
+    client, personas, workspace, traffic
+):
+    send(workspace, user_id="z", platform="ios", app_bundle="com.acme.app")
+    buffer.flush()
+    folding.fold()
+    client.force_login(personas["viewer"])
+    for page in (url(workspace), url(workspace, "installcheck:log")):
+        body = client.get(page).content.decode()
+        cells = re.findall(r"<td>([^<]*)</td>", body)
+        assert "ios" not in cells and "web" not in cells, page
+        assert "<td>iOS</td>" in body, page
+        assert re.search(
+            r'<time datetime="[^"]+Z" title="[^"]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', body
+        )
+        assert " ago<" not in body and "+00:00" not in body
+
+
+def test_an_idna_installation_shows_its_unicode_name_beside_the_ascii(
+    client, personas, workspace, redis_client
+):
+    send(workspace, user_id="u", origin="https://xn--bcher-kva.example")
+    buffer.flush()
+    folding.fold()
+    client.force_login(personas["viewer"])
+    body = client.get(url(workspace)).content.decode()
+    assert "bücher.example" in body and "(xn--bcher-kva.example)" in body

@@ -21,8 +21,8 @@ def test_admin_reads_before_and_after(client, workspace, personas):
     client.force_login(personas["admin"])
     html = client.get(page_url(workspace)).content.decode()
     assert "platform.enforced" in html
-    assert "<dt>enforced</dt><dd>False</dd>" in html
-    assert "<dt>enforced</dt><dd>True</dd>" in html
+    assert "<dt>enforced</dt><dd>no</dd>" in html
+    assert "<dt>enforced</dt><dd>yes</dd>" in html
 
 
 def test_filters_by_action_and_actor(client, workspace, personas):

@@ -211,7 +211,7 @@ def drive_the_product(request, artefacts, needles):
     assert browser.post(f"/w/{app}/jwt/debugger/", {"token": debugged}).status_code == 200
     revealed = browser.post(f"/w/{app}/security/web/reveal", {"password": PASSWORD})
     assert web_secret in revealed.content.decode()
-    profile = browser.post("/profile/")
+    profile = browser.post("/profile/", follow=True)
     api_key = profile.content.decode().split('data-testid="api-token">')[1].split("<")[0]
     needles["API token"] = api_key
 

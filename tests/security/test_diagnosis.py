@@ -1,11 +1,13 @@
 """The pure diagnosis of a user_hash: one test per code, combinations, properties."""
 
 import hashlib
+import hmac
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from security import diagnosis as d
+from security import hashing
 from security.hashing import user_hash
 
 WEB = "web-secret-v2"
@@ -136,6 +138,16 @@ def test_malformed_hash_of_the_wrong_length():
 def test_malformed_hash_with_non_hex_characters():
     message = only(check("g" * 64, user_id="42"), d.MALFORMED_HASH)
     assert '"g"' in message
+
+
+def test_the_malformed_hash_message_says_either_case_is_accepted():
+    message = only(check("abc123", user_id="42"), d.MALFORMED_HASH)
+    assert "lowercase hex" not in message
+    assert "upper or lower case" in message
+    # ...which is true: the upper-case digest of the right HMAC is accepted.
+    right = hmac.new(WEB.encode(), b"42", hashlib.sha256).hexdigest()
+    assert hashing.hash_matches(WEB, "42", right.upper())
+    assert hashing.is_well_formed(right.upper())
 
 
 def test_base64_digest_is_called_out():

@@ -41,6 +41,7 @@ def test_a_good_token_is_valid_with_its_key_named():
     assert result.key == {"kid": "mk_current", "state": "current", "named_by": "kid"}
     assert result.gateway_code is None
     assert result.as_dict()["payload_trusted"] is True
+    assert result.signature_verified
 
 
 def test_a_token_signed_with_a_key_in_grace_is_valid():
@@ -131,6 +132,7 @@ def test_identity_secret_is_found_even_when_the_kid_names_the_current_key():
 def test_a_wrong_signature_is_invalid():
     result = run(token(key="x" * 43))
     assert result.codes == ["jwt_invalid_signature"]
+    assert not result.signature_verified
     assert result.gateway_code == "jwt_invalid_signature"
 
 
@@ -142,6 +144,8 @@ def test_an_expired_token_says_how_long_ago():
     assert "12 min ago" in result.errors[0]["message"]
     assert result.times["exp"]["iso"].endswith("Z")
     assert result.gateway_code == "jwt_expired"
+    # Refused, yet authentic: a key of the workspace made the signature.
+    assert result.signature_verified and not result.as_dict()["payload_trusted"]
 
 
 def test_expiry_inside_the_leeway_is_still_valid():

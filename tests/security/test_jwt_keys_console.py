@@ -178,6 +178,17 @@ def test_reveal_asks_the_password_then_shows_the_key(client, workspace, personas
     assert AuditEvent.objects.filter(action="jwt_key.revealed").count() == 2
 
 
+def test_a_revealed_jwt_key_has_a_copy_button(client, workspace, personas):
+    kid, key = current_key(workspace)
+    client.force_login(personas["developer"])
+    html = client.post(
+        reverse("security:jwt-reveal", args=[workspace.app_id, kid]), {"password": PASSWORD}
+    ).content.decode()
+    assert f'<code class="revealed" id="revealed-{kid}"' in html
+    assert f'<button type="button" data-copy="revealed-{kid}">Copy</button>' in html
+    assert key in html
+
+
 def test_a_wrong_password_reveals_nothing(client, workspace, personas):
     kid, key = current_key(workspace)
     response = login(client, personas["developer"]).post(
@@ -228,8 +239,48 @@ def test_members_use_the_debugger(client, workspace, personas, role):
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert "jwt_expired" in html and "expired 12 min ago" in html and "untrusted" in html
+    assert "jwt_expired" in html and "expired 12 min ago" in html
     assert current_key(workspace)[1] not in html
+
+
+def test_an_expired_token_with_a_valid_signature_is_not_called_untrusted(
+    client, workspace, personas
+):
+    html = (
+        login(client, personas["viewer"])
+        .post(url("security:jwt-debugger", workspace), {"token": expired_token(workspace)})
+        .content.decode()
+    )
+    assert "untrusted" not in html
+    assert 'data-testid="payload-signed"' in html
+
+
+def test_a_token_with_a_wrong_signature_is_untrusted(client, workspace, personas):
+    kid, _ = current_key(workspace)
+    forged = jwt.encode({"user_id": "42"}, "f" * 43, algorithm="HS256", headers={"kid": kid})
+    html = (
+        login(client, personas["viewer"])
+        .post(url("security:jwt-debugger", workspace), {"token": forged})
+        .content.decode()
+    )
+    assert 'data-testid="header-untrusted"' in html
+    assert 'data-testid="payload-untrusted"' in html
+
+
+def test_the_debugger_shows_header_and_payload_as_json(client, workspace, personas):
+    kid, key = current_key(workspace)
+    claims = {"user_id": "42", "admin": False, "nick": None, "exp": int(time.time()) + 600}
+    token = jwt.encode(claims, key, algorithm="HS256", headers={"kid": kid})
+    html = (
+        login(client, personas["viewer"])
+        .post(url("security:jwt-debugger", workspace), {"token": token})
+        .content.decode()
+    )
+    payload = html.split('data-testid="debug-payload">')[1].split("</pre>")[0]
+    header = html.split('data-testid="debug-header">')[1].split("</pre>")[0]
+    assert "&quot;admin&quot;: false" in payload and "&quot;nick&quot;: null" in payload
+    assert "False" not in payload and "None" not in payload and "&#x27;" not in payload
+    assert "&quot;alg&quot;: &quot;HS256&quot;" in header
 
 
 @pytest.mark.parametrize("role", ["outsider", "support"])

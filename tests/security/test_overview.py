@@ -101,6 +101,21 @@ def test_readiness_figures_are_shown(client, workspace, personas):
     assert "hmac:web:v1" in html
 
 
+def test_a_proof_with_no_verified_request_shows_no_last_used_time(client, workspace, personas):
+    proofs = [
+        {"reference": "hmac:web:v1", "count": 80, "last_used": "2025-01-01T10:00:00+00:00"},
+        {"reference": "jwt:mk_idle", "count": 0, "last_used": "2025-01-01T09:00:00+00:00"},
+    ]
+    record_readiness(workspace.pk, "web", {**READINESS, "proofs": proofs})
+    client.force_login(personas["viewer"])
+    html = client.get(overview_url(workspace)).content.decode()
+    idle = html.split('data-testid="last-used-jwt:mk_idle">')[1].split("</td>")[0]
+    assert "09:00" not in idle
+    assert "none in 7 days" in idle
+    used = html.split('data-testid="last-used-hmac:web:v1">')[1].split("</td>")[0]
+    assert "10:00" in used
+
+
 @pytest.mark.parametrize("role", ["developer", "viewer"])
 def test_non_admins_cannot_enforce(client, workspace, personas, role):
     client.force_login(personas[role])

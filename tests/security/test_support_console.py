@@ -3,7 +3,7 @@
 import pytest
 
 from security.actions.platforms import set_enforcement
-from security.models import RotationRequest, RotationState
+from security.models import RotationMode, RotationRequest, RotationState
 from tests.factories import secret_of
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def test_support_opens_follows_and_rotates_in_the_console(client, workspace, per
     set_enforcement(workspace, "web", True, actor=personas["admin"])
     logged_in(client, personas["support"])
     page = client.get(f"/support/w/{workspace.app_id}/").content.decode()
-    assert "Overlap (no enforcement gap)" in page and "Enforcement gap" in page
+    assert "Overlap (no enforcement gap)" in page and "Enforcement off during the switch" in page
     response = client.post(
         f"/support/w/{workspace.app_id}/",
         {"platform": "web", "mode": "gap", "reason": "routine", "ticket": "SUP-7"},
@@ -171,3 +171,11 @@ def test_only_the_admin_may_retire_the_old_secret(client, workspace, personas, r
     assert client.post(url).status_code == status
     request.refresh_from_db()
     assert request.state == RotationState.ROTATED
+
+
+def test_rotation_modes_are_named_in_plain_words(client, workspace, personas):
+    logged_in(client, personas["support"])
+    page = client.get(f"/support/w/{workspace.app_id}/").content.decode()
+    assert "seed method" not in page
+    assert "seed" not in RotationMode.GAP.label.lower()
+    assert page.count("Enforcement off during the switch") >= 2  # the choice and its help

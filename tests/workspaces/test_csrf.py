@@ -106,7 +106,7 @@ def test_the_same_form_with_its_token_goes_through(browser):
     browser.get("/profile/")
     token = browser.cookies["csrftoken"].value
     assert browser.post("/profile/").status_code == 403
-    response = browser.post("/profile/", {"csrfmiddlewaretoken": token})
+    response = browser.post("/profile/", {"csrfmiddlewaretoken": token}, follow=True)
     assert response.status_code == 200
     assert "shown once" in response.content.decode() or "Copy it now" in response.content.decode()
 

@@ -22,9 +22,14 @@ def test_profile_needs_login(client):
 
 def test_user_creates_a_token_and_sees_it_once(client, personas):
     client.force_login(personas["developer"])
-    response = client.post(reverse("workspaces:profile"))
+    posted = client.post(reverse("workspaces:profile"))
+    assert posted.status_code == 302
+    assert posted["Location"] == reverse("workspaces:profile")
+    response = client.get(posted["Location"])
     key = shown_key(response)
+    assert key not in posted["Location"]
     assert "no-store" in response["Cache-Control"]
+    assert "verity.new_api_token" not in client.session
     later = client.get(reverse("workspaces:profile")).content.decode()
     assert key not in later
     assert key[-4:] in later
@@ -32,6 +37,39 @@ def test_user_creates_a_token_and_sees_it_once(client, personas):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get("/api/v1/workspaces/").status_code == 200
+
+
+def test_reloading_after_creating_a_token_issues_no_other(client, personas):
+    client.force_login(personas["developer"])
+    key = shown_key(client.post(reverse("workspaces:profile"), follow=True))
+    for _ in range(2):
+        assert client.get(reverse("workspaces:profile")).status_code == 200
+    assert AuditEvent.objects.filter(action__startswith="api_token.").count() == 1
+    assert ApiToken.objects.get(user=personas["developer"]).digest == ApiToken.digest_of(key)
+
+
+def test_regenerating_asks_first_and_a_post_without_the_answer_changes_nothing(client, personas):
+    client.force_login(personas["viewer"])
+    key = shown_key(client.post(reverse("workspaces:profile"), follow=True))
+    page = client.get(reverse("workspaces:profile")).content.decode()
+    assert 'href="?regenerate=1"' in page
+    assert "regenerate-confirmation" not in page
+    asked = client.get(reverse("workspaces:profile") + "?regenerate=1").content.decode()
+    assert 'data-testid="regenerate-confirmation"' in asked
+    assert 'name="replace" value="yes"' in asked
+    unconfirmed = client.post(reverse("workspaces:profile"))
+    assert unconfirmed.status_code == 200
+    assert 'data-testid="regenerate-confirmation"' in unconfirmed.content.decode()
+    assert ApiToken.objects.get(user=personas["viewer"]).digest == ApiToken.digest_of(key)
+    assert not AuditEvent.objects.filter(action="api_token.regenerated").exists()
+
+
+def test_a_key_replaced_in_another_tab_is_not_shown(client, personas):
+    client.force_login(personas["viewer"])
+    client.post(reverse("workspaces:profile"))
+    ApiToken.issue(personas["viewer"])
+    page = client.get(reverse("workspaces:profile")).content.decode()
+    assert 'data-testid="api-token"' not in page
 
 
 def test_only_a_digest_of_the_token_is_stored(personas):
@@ -44,8 +82,9 @@ def test_only_a_digest_of_the_token_is_stored(personas):
 
 def test_regenerating_replaces_the_old_token(client, personas):
     client.force_login(personas["viewer"])
-    old = shown_key(client.post(reverse("workspaces:profile")))
-    new = shown_key(client.post(reverse("workspaces:profile")))
+    profile = reverse("workspaces:profile")
+    old = shown_key(client.post(profile, follow=True))
+    new = shown_key(client.post(profile, {"replace": "yes"}, follow=True))
     assert new != old
     assert ApiToken.objects.filter(user=personas["viewer"]).count() == 1
     assert AuditEvent.objects.filter(action="api_token.regenerated").exists()

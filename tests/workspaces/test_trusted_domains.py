@@ -3,6 +3,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from workspaces.actions import add_trusted_domain
+from workspaces.domains import host_matches
 from workspaces.models import AuditEvent, TrustedDomain
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +153,14 @@ def test_api_roles(workspace, personas, role, get_status, post_status):
     assert (
         api.post(api_url(workspace), {"domain": "a.com"}, format="json").status_code == post_status
     )
+
+
+def test_a_wildcard_says_it_does_not_cover_the_bare_domain(client, workspace, personas):
+    add_trusted_domain(workspace, "*.acme.test", actor=personas["admin"])
+    client.force_login(personas["viewer"])
+    html = client.get(page_url(workspace)).content.decode()
+    assert "and its subdomains" not in html
+    assert "any subdomain of acme.test, not acme.test itself" in html
+    # ...which is what the gateway does.
+    assert host_matches("shop.acme.test", ["*.acme.test"])
+    assert not host_matches("acme.test", ["*.acme.test"])

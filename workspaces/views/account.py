@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -9,19 +9,23 @@ from ..actions import issue_api_token
 from ..auth import client_ip
 from ..models import ApiToken, Membership
 
+# The session key holding a new API token until the page after the redirect shows it once.
+NEW_TOKEN_KEY = "verity.new_api_token"
+
 
 @login_required
 def home(request):
-    """The workspace picker."""
+    """The workspace picker; support staff with no workspace land on their support console."""
     memberships = (
         Membership.objects.filter(user=request.user)
         .select_related("workspace")
         .order_by("workspace__name", "workspace__is_test")
     )
+    support = is_support(request.user)
+    if support and not memberships:
+        return redirect("security:support-home")
     return render(
-        request,
-        "workspaces/home.html",
-        {"memberships": memberships, "is_support": is_support(request.user)},
+        request, "workspaces/home.html", {"memberships": memberships, "is_support": support}
     )
 
 
@@ -29,10 +33,25 @@ def home(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    """The user's API token: created or regenerated here, shown in full only once."""
+    """The user's API token, by post/redirect/get: a POST issues it and redirects, and the
+    page after the redirect shows the key once (kept in the session for that one display,
+    never in a URL), so a reload cannot issue another. Replacing a token is confirmed
+    first: its key stops working at once."""
     token = ApiToken.objects.filter(user=request.user).first()
-    new_key = None
     if request.method == "POST":
-        token, new_key = issue_api_token(request.user, actor=request.user, ip=client_ip(request))
+        if token is not None and request.POST.get("replace") != "yes":
+            return render(request, "workspaces/profile.html", {"token": token, "confirm": True})
+        token, key = issue_api_token(request.user, actor=request.user, ip=client_ip(request))
+        request.session[NEW_TOKEN_KEY] = {"key": key, "token": token.pk}
+        return redirect("workspaces:profile")
+    shown = request.session.pop(NEW_TOKEN_KEY, None)
+    # Only the key of the token that still exists (not one replaced in another tab since).
+    new_key = shown["key"] if shown and token is not None and shown["token"] == token.pk else None
+    if new_key:
         messages.success(request, "Your new API token is below. Copy it now: it is shown once.")
-    return render(request, "workspaces/profile.html", {"token": token, "new_key": new_key})
+    context = {
+        "token": token,
+        "new_key": new_key,
+        "confirm": token is not None and request.GET.get("regenerate") == "1" and not new_key,
+    }
+    return render(request, "workspaces/profile.html", context)

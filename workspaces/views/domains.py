@@ -2,17 +2,23 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from ..access import can, workspace_for
+from ..access import Forbidden, can, workspace_for
 from ..actions import add_trusted_domain, remove_trusted_domain
 from ..auth import client_ip
+from ..domains import unicode_host
 from ..forms import TrustedDomainForm
 from ..refusals import Refused, show_on_form
 
 ADMIN_ONLY = "Only workspace admins can change trusted domains."
+
+
+def _shown(domain):
+    """A domain in a message: its Unicode form, with the ASCII form beside when they differ."""
+    readable = unicode_host(domain)
+    return domain if readable == domain else f"{readable} ({domain})"
 
 
 @login_required
@@ -23,7 +29,7 @@ def trusted_domains(request, app_id):
     form = TrustedDomainForm()
     if request.method == "POST":
         if not is_admin:
-            raise PermissionDenied(ADMIN_ONLY)
+            raise Forbidden(ADMIN_ONLY)
         form = TrustedDomainForm(request.POST)
         if form.is_valid():
             try:
@@ -36,7 +42,7 @@ def trusted_domains(request, app_id):
             except Refused as refusal:
                 show_on_form(form, refusal)
             else:
-                messages.success(request, f"{entry.domain} is now a trusted domain.")
+                messages.success(request, f"{_shown(entry.domain)} is now a trusted domain.")
                 return redirect("workspaces:trusted-domains", app_id=workspace.app_id)
     return render(
         request,
@@ -59,7 +65,7 @@ def remove_domain(request, app_id, pk):
     entry = get_object_or_404(workspace.trusted_domains, pk=pk)
     if request.method == "POST":
         remove_trusted_domain(entry, actor=request.user, ip=client_ip(request))
-        messages.success(request, f"{entry.domain} was removed from the trusted domains.")
+        messages.success(request, f"{_shown(entry.domain)} was removed from the trusted domains.")
         return redirect("workspaces:trusted-domains", app_id=workspace.app_id)
     return render(
         request,
