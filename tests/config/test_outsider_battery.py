@@ -387,20 +387,23 @@ def test_5_a_time_claim_that_is_a_numeric_string_is_malformed(world, web, claim)
     assert answer.headers["WWW-Authenticate"]
 
 
+# tests/node/package.json pins jose; .ci/run installs it (npm install --prefix tests/node).
+NODE_TOOLS = ROOT / "tests" / "node"
+
+
 def node_jose():
-    """Whether node can load the `jose` package (it is not vendored: npm has no offline
-    copy on these machines)."""
+    """Whether node can load the `jose` package from tests/node."""
     if shutil.which("node") is None:
         return False
     found = subprocess.run(
-        ["node", "-e", "require.resolve('jose')"], cwd=ROOT, capture_output=True, check=False
+        ["node", "-e", "require.resolve('jose')"], cwd=NODE_TOOLS, capture_output=True, check=False
     )
     return found.returncode == 0
 
 
 def test_5_a_node_jose_token_with_a_numeric_string_exp_is_malformed(world, web):
     if not node_jose():
-        pytest.skip("node's `jose` package is not installed (npm has no offline copy)")
+        require("node jose", "run: npm install --prefix tests/node")
     script = (
         "const {SignJWT} = require('jose');"
         "const [key, kid, exp] = process.argv.slice(1);"
@@ -410,7 +413,7 @@ def test_5_a_node_jose_token_with_a_numeric_string_exp_is_malformed(world, web):
     )
     token = subprocess.run(
         ["node", "-e", script, world.jwt_key, world.kid, str(FUTURE)],
-        cwd=ROOT,
+        cwd=NODE_TOOLS,
         capture_output=True,
         text=True,
         check=True,
