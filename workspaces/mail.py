@@ -57,7 +57,7 @@ def send_password_reset(email, *, domain, use_https, ip):
             "token": default_token_generator.make_token(user),
             "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
         }
-        subject = "".join(render_to_string("registration/password_reset_subject.txt").split())
+        subject = " ".join(render_to_string("registration/password_reset_subject.txt").split())
         body = render_to_string("registration/password_reset_email.txt", context)
         send_now(user.email, subject, body)
         record_audit("password.reset_requested", target=user.get_username(), ip=ip)
