@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -87,6 +88,19 @@ def demo_logins(path):
         return {}
 
 
+def mail_destination():
+    """Where Django's mail goes, as config/settings.py reads EMAIL_URL (never the password)."""
+    raw = os.environ.get("EMAIL_URL")
+    if not raw:
+        return f"written as files to {var_dir() / 'mail'}/"
+    url = urlsplit(raw)
+    if url.scheme == "console":
+        return "printed by the web server and the worker (EMAIL_URL=console://)"
+    if url.scheme == "file":
+        return f"written as files to {ROOT / unquote(url.netloc + url.path)}/"
+    return f"sent to the SMTP server {url.hostname} (EMAIL_URL)"
+
+
 def banner(host, port, logins, shop_port=None):
     url = local_url(host, port)
     lines = ["", "=" * 64, f"Verity is running at {url}"]
@@ -97,6 +111,7 @@ def banner(host, port, logins, shop_port=None):
     lines += [
         f"  API docs   {url}api/docs/",
         f"  gateway    POST {url}messenger/v1/ping",
+        f"  mail       {mail_destination()}",
     ]
     if logins:
         lines.append("Demo logins (username / password):")

@@ -17,7 +17,15 @@ import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import (
+    env_bool,
+    env_email_address,
+    env_email_url,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VERITY_VAR_DIR", BASE_DIR / "var"))
@@ -219,6 +227,25 @@ AXES_VERBOSE = False
 # (workspaces.auth.client_address) reads it for the login lock, audit and the gateway.
 VERITY_TRUSTED_PROXY_COUNT = env_int("VERITY_TRUSTED_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "workspaces.auth.client_ip"
+
+# --- Email ------------------------------------------------------------------------------
+# EMAIL_URL: smtp://user:password@host:587?tls=1, smtps://..., console://, file:///dir.
+# Development writes each message as a file under var/mail/ (bin/run.py says so); outside
+# DEBUG the default is an SMTP server on this host. Mail is sent by a Celery task that
+# logs a failure with the recipient's domain and retries (workspaces/mail.py).
+globals().update(
+    env_email_url(
+        "EMAIL_URL",
+        f"file://{VAR_DIR / 'mail'}" if DEBUG else "smtp://localhost:25",
+        base_dir=BASE_DIR,
+    )
+)
+DEFAULT_FROM_EMAIL = env_email_address("VERITY_EMAIL_FROM", "Verity <verity@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A reset link is good for an hour (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env_int("VERITY_PASSWORD_RESET_MINUTES", 60, minimum=5) * 60
+# Reset emails per address and per account per hour (workspaces/throttle.py).
+VERITY_PASSWORD_RESET_LIMIT = env_int("VERITY_PASSWORD_RESET_LIMIT", 3, minimum=1)
 
 LOGIN_URL = "workspaces:login"
 LOGIN_REDIRECT_URL = "workspaces:home"

@@ -53,6 +53,27 @@ def _fresh_gateway_state():
     buffer.flush_discard()
 
 
+@pytest.fixture(autouse=True)
+def _mail_tasks_run_inline(monkeypatch):
+    """Mail tasks published in a test run in it (retries included): messages land in the
+    outbox or the test's SMTP server, not in a broker no worker reads."""
+    from workspaces import tasks
+
+    for task in (tasks.send_email, tasks.send_password_reset):
+        monkeypatch.setattr(task, "delay", lambda *args, task=task: task.apply(args).get())
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server the test's mail goes to (tests/smtp.py); ``.messages``."""
+    from tests.smtp import SmtpServer, point_django_at
+
+    server = SmtpServer()
+    point_django_at(settings, server.port)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def workspace(db):
     return make_workspace("Acme")

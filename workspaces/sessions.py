@@ -20,15 +20,18 @@ DATABASE_SESSION_ENGINES = (
 )
 
 
-def end_sessions(user):
-    """Delete every unexpired session of ``user``; returns how many. (Django would also
-    refuse an inactive user's session on its next request; this removes it outright.)"""
+def end_sessions(user, *, keep=None):
+    """Delete every unexpired session of ``user`` but the one keyed ``keep``; returns how
+    many. (Django would also refuse an inactive user's session, or one from before a
+    password change, on its next request; this removes it outright.)"""
     if settings.SESSION_ENGINE not in DATABASE_SESSION_ENGINES:
         return 0
     SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
     ended = 0
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.session_key == keep:
+            continue
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             # Through the store, so a cached_db cache entry goes too.
             SessionStore(session.session_key).delete()

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import converters  # noqa: F401  (registers the app_id converter)
-from .views import account, audit, domains
+from .views import account, audit, domains, password
 
 app_name = "workspaces"
 
@@ -10,6 +10,21 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", account.profile, name="profile"),
+    path("profile/password", password.password_change, name="password-change"),
+    path("password-reset/", password.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password-reset/sent/", password.PasswordResetDoneView.as_view(), name="password-reset-done"
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        password.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/done/",
+        password.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
     path("w/<app_id:app_id>/trusted-domains/", domains.trusted_domains, name="trusted-domains"),
     path(
         "w/<app_id:app_id>/trusted-domains/<int:pk>/remove",

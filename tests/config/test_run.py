@@ -88,3 +88,15 @@ def test_harmless_start_up_noise_is_dropped_and_the_rest_passed_on(run, capsys):
     output._copy("worker", iter(["WARNING No hostname was supplied.\n", "ERROR real trouble\n"]))
     printed = capsys.readouterr().out
     assert "No hostname" not in printed and "real trouble" in printed
+
+
+def test_the_banner_says_where_mail_goes(run, monkeypatch, tmp_path):
+    monkeypatch.delenv("EMAIL_URL", raising=False)
+    monkeypatch.setenv("VERITY_VAR_DIR", str(tmp_path))
+    assert f"mail       written as files to {tmp_path / 'mail'}/" in run.banner("127.0.0.1", 1, {})
+    monkeypatch.setenv("EMAIL_URL", "console://")
+    assert "printed by the web server" in run.banner("127.0.0.1", 1, {})
+    monkeypatch.setenv("EMAIL_URL", "smtp://me:hunter2@mail.example.com:587?tls=1")
+    text = run.banner("127.0.0.1", 1, {})
+    assert "SMTP server mail.example.com" in text
+    assert "hunter2" not in text

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -40,7 +41,12 @@ def profile(request):
     token = ApiToken.objects.filter(user=request.user).first()
     if request.method == "POST":
         if token is not None and request.POST.get("replace") != "yes":
-            return render(request, "workspaces/profile.html", {"token": token, "confirm": True})
+            context = {
+                "token": token,
+                "confirm": True,
+                "password_form": PasswordChangeForm(request.user),
+            }
+            return render(request, "workspaces/profile.html", context)
         token, key = issue_api_token(request.user, actor=request.user, ip=client_ip(request))
         request.session[NEW_TOKEN_KEY] = {"key": key, "token": token.pk}
         return redirect("workspaces:profile")
@@ -50,6 +56,7 @@ def profile(request):
     if new_key:
         messages.success(request, "Your new API token is below. Copy it now: it is shown once.")
     context = {
+        "password_form": PasswordChangeForm(request.user),
         "token": token,
         "new_key": new_key,
         "confirm": token is not None and request.GET.get("regenerate") == "1" and not new_key,
