@@ -5,8 +5,11 @@ actions call them through ``checked`` for callers without a form."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 
 from workspaces.refusals import Refused
+
+from . import versions
 
 MAX_GRACE_HOURS = 7 * 24
 DEFAULT_GRACE_HOURS = 24
@@ -55,6 +58,25 @@ def validate_ticket(value):
         raise ValidationError(
             f"A ticket reference (at most {MAX_TICKET_LENGTH} characters) is required.",
             code="invalid_ticket",
+        )
+
+
+def validate_enforce_from_version(value):
+    """A minimum app version is a plain release: 1 to 4 numbers (``5.2.0``)."""
+    if not versions.is_release(value):
+        raise ValidationError(
+            "The minimum app version is a release number such as 5.2.0: one to four "
+            "numbers separated by dots, without a pre-release or build suffix.",
+            code="invalid_app_version",
+        )
+
+
+def validate_sunset_at(value):
+    """A sunset date is a moment in the future (a past one would change nothing)."""
+    if not hasattr(value, "tzinfo") or value.tzinfo is None or value <= timezone.now():
+        raise ValidationError(
+            "The sunset date must be in the future, with a time zone.",
+            code="invalid_sunset_at",
         )
 
 

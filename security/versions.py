@@ -20,13 +20,11 @@ from functools import lru_cache
 MAX_COMPONENTS = 4
 MAX_VERSION_LENGTH = 64  # as the ping's app_version field
 _IDENTIFIER = r"[0-9A-Za-z-]+"
-_VERSION = re.compile(
-    r"[vV]?(?P<numbers>[0-9]+(?:\.[0-9]+){0,%d})"
-    r"(?:-(?P<pre>%s(?:\.%s)*))?"
-    r"(?:\+%s(?:\.%s)*)?" % ((MAX_COMPONENTS - 1,) + (_IDENTIFIER,) * 4)
-)
+_NUMBERS = rf"[0-9]+(?:\.[0-9]+){{0,{MAX_COMPONENTS - 1}}}"
+_DOTTED = rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*"
+_VERSION = re.compile(rf"[vV]?(?P<numbers>{_NUMBERS})(?:-(?P<pre>{_DOTTED}))?(?:\+{_DOTTED})?")
 # A release, as an admin writes the minimum: numbers only.
-_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+){0,%d}" % (MAX_COMPONENTS - 1))
+_RELEASE = re.compile(_NUMBERS)
 
 
 def _pre_key(pre):
@@ -51,8 +49,8 @@ def parse(text):
 
 def is_release(text):
     """Whether ``text`` is a plain release (``5.2.0``): what a minimum version may be."""
-    return isinstance(text, str) and len(text) <= MAX_VERSION_LENGTH and bool(
-        _RELEASE.fullmatch(text)
+    return (
+        isinstance(text, str) and len(text) <= MAX_VERSION_LENGTH and bool(_RELEASE.fullmatch(text))
     )
 
 

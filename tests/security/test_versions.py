@@ -45,7 +45,13 @@ def test_versions_sort_as_semver_with_numbers_compared_as_numbers(older, newer):
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("5.2", "5.2.0"), ("5", "5.0.0.0"), ("v5.2.0", "5.2.0"), ("05.02.0", "5.2.0"), ("5.2.0+417", "5.2.0")],
+    [
+        ("5.2", "5.2.0"),
+        ("5", "5.0.0.0"),
+        ("v5.2.0", "5.2.0"),
+        ("05.02.0", "5.2.0"),
+        ("5.2.0+417", "5.2.0"),
+    ],
 )
 def test_missing_components_leading_zeros_a_v_and_build_metadata_change_nothing(a, b):
     assert compare(a, b) == 0
@@ -53,7 +59,8 @@ def test_missing_components_leading_zeros_a_v_and_build_metadata_change_nothing(
 
 @pytest.mark.parametrize(
     "junk",
-    ["", "latest", "5.2.x", "5.2.0.1.2", "5..2", ".5", "5.2.", "5.2.0-", "5.2.0+", "٥.٢", " 5.2", "5.2.0 ", "5.2.0-bé", "a" * 65],
+    ["", "latest", "5.2.x", "5.2.0.1.2", "5..2", ".5", "5.2.", "5.2.0-", "5.2.0+", "٥.٢"]
+    + [" 5.2", "5.2.0 ", "5.2.0-bé", "1" * 65],
 )
 def test_what_is_not_a_version_does_not_parse_and_is_never_below(junk):
     assert parse(junk) is None
@@ -94,7 +101,8 @@ def test_the_order_is_total_and_transitive(triple):
 
 @given(numbers, numbers)
 def test_below_the_minimum_means_sorting_before_it(version, minimum):
-    assert is_below(text(version), parse(text(minimum))) == (compare(text(version), text(minimum)) < 0)
+    below = compare(text(version), text(minimum)) < 0
+    assert is_below(text(version), parse(text(minimum))) == below
 
 
 @given(st.text(max_size=70))
