@@ -3,6 +3,8 @@ form fields and the API's serializer fields list the same ones (DRF runs Django
 validators, and drf-spectacular turns min/max validators into the schema's bounds), and
 actions call them through ``checked`` for callers without a form."""
 
+from datetime import UTC
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
@@ -71,11 +73,26 @@ def validate_enforce_from_version(value):
         )
 
 
+MAX_SUNSET_YEARS = 10
+
+
 def validate_sunset_at(value):
-    """A sunset date is a moment in the future (a past one would change nothing)."""
-    if not hasattr(value, "tzinfo") or value.tzinfo is None or value <= timezone.now():
+    """A sunset date is a moment in the future (a past one would change nothing), within
+    MAX_SUNSET_YEARS: a migration aid has an end, and 9999-12-31T23:59-14:00 is no date
+    the database (which stores UTC) can hold."""
+    now = timezone.now()
+    try:
+        ok = (
+            getattr(value, "tzinfo", None) is not None
+            and now < value
+            and value.astimezone(UTC).year <= now.year + MAX_SUNSET_YEARS
+        )
+    except OverflowError:
+        ok = False
+    if not ok:
         raise ValidationError(
-            "The sunset date must be in the future, with a time zone.",
+            f"The sunset date must be in the future (at most {MAX_SUNSET_YEARS} years ahead), "
+            "with a time zone.",
             code="invalid_sunset_at",
         )
 

@@ -133,7 +133,7 @@ VERSIONED = {
         {"app_version": "", "identified": 10, "verified": 0},
     ],
 }
-SUNSET = "2099-03-01T00:00"
+SUNSET = "2030-03-01T00:00"
 
 
 def test_a_version_policy_is_confirmed_and_audited_alike(pair, people):
@@ -167,7 +167,7 @@ def test_a_version_policy_is_confirmed_and_audited_alike(pair, people):
     api(people["admin"]).patch(api_url, {**body, "confirm": True}, format="json")
     for action in ("platform.enforce_from_version", "platform.sunset_at"):
         assert audit(a, action) == audit(b, action) and len(audit(a, action)) == 1
-    assert audit(a, "platform.sunset_at")[0][3] == {"sunset_at": "2099-03-01T00:00:00+00:00"}
+    assert audit(a, "platform.sunset_at")[0][3] == {"sunset_at": "2030-03-01T00:00:00+00:00"}
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from security import gateway
+from security import gateway, versions
 from security.gateway import VersionPolicy
 from security.hashing import user_hash
 from tests.security.test_gateway_rules import NOW, SECRETS, config, ping, run, token
@@ -103,3 +105,22 @@ def test_the_policy_applies_to_its_own_platform_only():
 def test_a_policy_needs_a_minimum_that_parses():
     with pytest.raises(ValueError):
         VersionPolicy(minimum="latest")
+
+
+@given(
+    st.one_of(
+        st.none(),
+        st.text(max_size=20),
+        st.from_regex(r"v?[0-9]{1,3}(\.[0-9]{1,3}){0,3}(-[a-z0-9.]{1,5})?", fullmatch=True),
+    ),
+    st.integers(-5, 5),
+)
+def test_an_unproven_request_is_served_exactly_when_its_version_is_below_before_the_sunset(
+    version, days
+):
+    now = SUNSET + timedelta(days=days)
+    decision = run(ios(version), enforced(), now=now)
+    key = versions.parse(version) if version is not None else None
+    spared = key is not None and key < versions.parse("5.2.0") and now < SUNSET
+    assert decision.status == (200 if spared else 403)
+    assert ("policy_warning" in decision.body()) == spared

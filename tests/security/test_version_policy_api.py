@@ -15,7 +15,7 @@ from workspaces.models import AuditEvent, ConfigGeneration
 
 pytestmark = pytest.mark.django_db
 
-SUNSET = "2099-03-01T00:00:00Z"
+SUNSET = "2030-03-01T00:00:00Z"
 # 7 days of iOS traffic: 5.2.0 proves itself, 5.1.0 and an unknown version do not.
 READINESS = {
     "window_days": 7,
@@ -59,7 +59,7 @@ def test_an_admin_sets_the_policy_and_the_platform_shows_it(admin_api, workspace
     assert response.json()["sunset_at"] == SUNSET
     assert (row(workspace).enforce_from_version, row(workspace).sunset_at) == (
         "5.2.0",
-        datetime(2099, 3, 1, tzinfo=UTC),
+        datetime(2030, 3, 1, tzinfo=UTC),
     )
     # The gateway learns of it like of any setting: the config generation moved.
     assert ConfigGeneration.objects.get(pk=1).value > generation
@@ -86,7 +86,7 @@ def test_each_field_is_audited_with_before_and_after(admin_api, workspace):
             "platform.sunset_at",
             "ios",
             {"sunset_at": None},
-            {"sunset_at": "2099-03-01T00:00:00+00:00"},
+            {"sunset_at": "2030-03-01T00:00:00+00:00"},
         ),  # noqa: E501
         (
             "platform.enforce_from_version",
@@ -115,6 +115,8 @@ def test_null_clears_the_policy(admin_api, workspace):
         ({"enforce_from_version": "1" * 65}, "enforce_from_version"),
         ({"enforce_from_version": "5.2.0", "sunset_at": "2020-01-01T00:00:00Z"}, "sunset_at"),
         ({"enforce_from_version": "5.2.0", "sunset_at": "soon"}, "sunset_at"),
+        ({"enforce_from_version": "5.2.0", "sunset_at": "9999-12-31T23:59:59-14:00"}, "sunset_at"),
+        ({"enforce_from_version": "5.2.0", "sunset_at": "2999-01-01T00:00:00Z"}, "sunset_at"),
     ],
 )
 def test_bad_values_are_refused_with_the_field(admin_api, workspace, body, field):

@@ -17,13 +17,13 @@ def overview(client, user, workspace):
 
 
 def test_the_card_shows_the_policy_and_an_admin_gets_the_form(client, workspace, personas):
-    sunset = datetime(2099, 3, 1, tzinfo=UTC)
+    sunset = datetime(2030, 3, 1, tzinfo=UTC)
     set_version_policy(workspace, "ios", "5.2.0", sunset, actor=None)
     page = overview(client, personas["admin"], workspace)
     assert "From version <code>5.2.0</code> on (once enforced)" in page
-    assert "until 2099-03-01 00:00 UTC" in page
+    assert "until 2030-03-01 00:00 UTC" in page
     assert 'data-testid="save-version-policy-ios"' in page
-    assert 'value="5.2.0"' in page and 'value="2099-03-01T00:00"' in page
+    assert 'value="5.2.0"' in page and 'value="2030-03-01T00:00"' in page
 
 
 @pytest.mark.parametrize("role", ["developer", "viewer"])
