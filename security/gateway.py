@@ -8,7 +8,7 @@ the outcome and renders ``Decision.body``.
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from workspaces.domains import MAX_ORIGIN_LENGTH, host_matches
 
@@ -218,12 +218,19 @@ class VersionPolicy:
     minimum: str
     sunset_at: datetime | None = None
     minimum_key: tuple = field(init=False, repr=False, compare=False)
+    # As the API writes it (2027-03-01T00:00:00Z), made once per snapshot.
+    sunset_text: str | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         key = versions.parse(self.minimum)
         if key is None:
             raise ValueError(f"not a version: {self.minimum!r}")
         object.__setattr__(self, "minimum_key", key)
+        sunset = self.sunset_at
+        text = None
+        if sunset is not None:
+            text = sunset.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        object.__setattr__(self, "sunset_text", text)
 
     def spares(self, app_version, now):
         """Whether an unproven request from ``app_version`` is served rather than refused."""
@@ -279,11 +286,10 @@ class Decision:
         if self.outcome == UNVERIFIED:
             body = {"identity": UNVERIFIED, "warning": self.code, "message": self.message}
             if self.version_policy is not None:
-                sunset = self.version_policy.sunset_at
                 body["policy_warning"] = APP_VERSION_BELOW_MINIMUM
                 body["policy_message"] = MESSAGES[APP_VERSION_BELOW_MINIMUM]
                 body["enforce_from_version"] = self.version_policy.minimum
-                body["sunset_at"] = sunset.isoformat() if sunset is not None else None
+                body["sunset_at"] = self.version_policy.sunset_text
             return body
         if self.code is None:
             return {"identity": self.outcome}

@@ -68,12 +68,14 @@ def _wanted_policy(row, changes):
         if name in changes and value is not None:
             checked(POLICY_VALIDATORS[name], value, field=name)
         wanted[name] = value
+    # A conflict with the platform's state (409), not a bad value: the same sunset alone is
+    # fine once a minimum is stored.
     if wanted["sunset_at"] is not None and wanted["enforce_from_version"] is None:
         raise Refused(
             "sunset_without_minimum",
             "A sunset date needs a minimum app version: set enforce_from_version too, or "
             "clear sunset_at.",
-            status=400,
+            status=409,
             field="sunset_at",
         )
     return wanted

@@ -72,7 +72,11 @@ def platform_list(request, app_id):
             404,
             409,
             503,
-            why={409: "confirmation_required (with the figures) or a rotation conflict"},
+            why={
+                409: "confirmation_required (with the figures), a rotation conflict, or "
+                "sunset_without_minimum (a sunset_at and no enforce_from_version, sent or "
+                "stored)"
+            },
         ),
     },
 )

@@ -44,7 +44,7 @@ def test_ios_enforced_from_5_2_0_rejects_5_2_0_serves_5_1_0_then_after_the_sunse
     assert (body["identity"], body["warning"]) == ("unverified", "missing_user_hash")
     assert body["policy_warning"] == "app_version_below_minimum"
     assert body["enforce_from_version"] == "5.2.0"
-    assert body["sunset_at"] == sunset.isoformat()
+    assert body["sunset_at"] == sunset.isoformat().replace("+00:00", "Z")
 
     later = sunset + timedelta(seconds=1)
     monkeypatch.setattr("installcheck.ping.timezone.now", lambda: later)

@@ -204,7 +204,7 @@ def test_a_sunset_without_a_minimum_is_refused_alike(pair, people):
         {"sunset_at": SUNSET + ":00Z"},
         format="json",
     )
-    assert (answer.status_code, answer.json()["error"]) == (400, "sunset_without_minimum")
+    assert (answer.status_code, answer.json()["error"]) == (409, "sunset_without_minimum")
     assert shown(page, answer.json()["message"])
 
 

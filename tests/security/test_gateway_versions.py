@@ -1,7 +1,7 @@
 """security.gateway: enforcement by app version (issue 19), as pure functions."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from hypothesis import given
@@ -48,7 +48,7 @@ def test_older_versions_are_served_with_both_warnings_until_the_sunset(version):
         "policy_warning": gateway.APP_VERSION_BELOW_MINIMUM,
         "policy_message": gateway.MESSAGES[gateway.APP_VERSION_BELOW_MINIMUM],
         "enforce_from_version": "5.2.0",
-        "sunset_at": SUNSET.isoformat(),
+        "sunset_at": SUNSET.astimezone(UTC).isoformat().replace("+00:00", "Z"),
     }
 
 

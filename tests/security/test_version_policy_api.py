@@ -128,7 +128,7 @@ def test_bad_values_are_refused_with_the_field(admin_api, workspace, body, field
 
 def test_a_sunset_without_a_minimum_is_refused(admin_api, workspace):
     response = admin_api.patch(url(workspace), {"sunset_at": SUNSET}, format="json")
-    assert (response.status_code, response.json()["error"]) == (400, "sunset_without_minimum")
+    assert (response.status_code, response.json()["error"]) == (409, "sunset_without_minimum")
 
 
 @pytest.mark.parametrize(
