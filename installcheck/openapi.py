@@ -19,7 +19,13 @@ TAG = "gateway"
 PROOF_FAILURES = tuple(
     code
     for code in gateway.MESSAGES
-    if code not in (gateway.UNTRUSTED_DOMAIN, gateway.UNKNOWN_APP, *gateway.INPUT_ERRORS)
+    if code
+    not in (
+        gateway.UNTRUSTED_DOMAIN,
+        gateway.UNKNOWN_APP,
+        *gateway.INPUT_ERRORS,
+        *gateway.POLICY_WARNINGS,
+    )
 )
 FIELD_HELP = {
     "app_id": "The workspace's app_id, as shown in the console.",
@@ -30,7 +36,9 @@ FIELD_HELP = {
     "identity verification secret.",
     "user_jwt": "An HS256 JWT signed with a messenger key of the workspace, carrying user_id.",
     "app_bundle": "iOS/Android: the app's bundle id (names the installation).",
-    "app_version": "The app's or site's version, shown in the installation table.",
+    "app_version": "The app's or site's version, shown in the installation table; a platform "
+    "may enforce from a minimum version (semantic versioning, 1 to 4 numeric components; a "
+    "missing or unparsable version is enforced).",
 }
 _REQUEST_ID = {
     "description": "This answer's id, also in the body and in the verification log.",
@@ -79,6 +87,26 @@ def _answer_schema():
                 "request is refused with this code.",
             },
             "message": {"type": "string"},
+            "policy_warning": {
+                "type": "string",
+                "enum": list(gateway.POLICY_WARNINGS),
+                "description": "unverified on an enforced platform only: the platform "
+                "enforces from enforce_from_version on and this app_version is older, so "
+                "the request is served until sunset_at. "
+                + gateway.MESSAGES[gateway.APP_VERSION_BELOW_MINIMUM],
+            },
+            "policy_message": {"type": "string"},
+            "enforce_from_version": {
+                "type": "string",
+                "description": "With policy_warning: the platform's minimum app version.",
+            },
+            "sunset_at": {
+                "type": "string",
+                "format": "date-time",
+                "nullable": True,
+                "description": "With policy_warning: when older versions are refused too "
+                "(null: no date set).",
+            },
             "request_id": {"type": "string"},
         },
     }

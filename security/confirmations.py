@@ -5,6 +5,10 @@ check (``{}`` = no traffic yet) and returns plain values. The console shows the 
 a confirmation step; the API answers 409 ``confirmation_required`` with the same figures.
 """
 
+from datetime import UTC
+
+from . import versions
+
 
 def _failing_installations(readiness):
     rows = readiness.get("installations") or []
@@ -73,3 +77,70 @@ def confirmation_needed(platform_label, flag, current, new, readiness):
             "hmac_requests": hmac_requests,
         }
     return None
+
+
+def version_policy_figures(minimum, sunset_at, readiness):
+    """What a version policy would refuse of the window's identified requests that carried
+    no valid proof, per app version (readiness ``versions``), on an enforced platform.
+
+    ``minimum`` None: no policy, every version enforced. Versions that do not parse, and
+    the unproven requests of versions beyond the readiness list's 20, count as enforced
+    (as the gateway treats an unknown version, and to err on the side of warning).
+    """
+    key = versions.parse(minimum) if minimum else None
+    rows, listed = [], 0
+    for row in readiness.get("versions") or []:
+        unproven = max(int(row.get("identified") or 0) - int(row.get("verified") or 0), 0)
+        listed += unproven
+        if unproven == 0:
+            continue
+        name = row.get("app_version") or ""
+        spared = key is not None and versions.is_below(name or None, key)
+        rows.append({"app_version": name, "unproven": unproven, "enforced": not spared})
+    figures = enforcement_figures(readiness)
+    unproven_total = figures["would_be_rejected"]
+    others = max(unproven_total - listed, 0)
+    would_be_rejected = others + sum(row["unproven"] for row in rows if row["enforced"])
+    return {
+        "window_days": figures["window_days"],
+        "identified": figures["identified"],
+        "enforce_from_version": minimum,
+        "sunset_at": sunset_at.isoformat() if sunset_at else None,
+        "would_be_rejected": would_be_rejected,
+        # After the sunset every version is enforced; without one, the spared stay spared.
+        "would_be_rejected_after_sunset": unproven_total if sunset_at else would_be_rejected,
+        "versions": rows,
+    }
+
+
+def version_policy_confirmation(platform_label, enforced, current, new, readiness):
+    """None when changing the policy from ``current`` to ``new`` ((minimum, sunset_at)
+    pairs) refuses none of the window's unproven requests, else code, message, figures."""
+    if current == new:
+        return None
+    minimum, sunset_at = new
+    figures = version_policy_figures(minimum, sunset_at, readiness or {})
+    if figures["would_be_rejected"] == 0 and figures["would_be_rejected_after_sunset"] == 0:
+        return None
+    enforced_versions = (
+        f"versions {minimum} and later, and requests without a known version"
+        if minimum
+        else "every version"
+    )
+    message = (
+        f"{figures['would_be_rejected']} of {figures['identified']} identified "
+        f"{platform_label} requests of the last {figures['window_days']} days had no valid "
+        f"proof from {enforced_versions}, and would be rejected"
+    )
+    message += "." if enforced else " once the platform enforces."
+    if sunset_at:
+        message += (
+            f" From {sunset_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC older versions are "
+            f"enforced too: {figures['would_be_rejected_after_sunset']} would be rejected."
+        )
+    elif minimum:
+        message += (
+            " Older versions are served without a sunset date: anybody can claim one of "
+            "them to be served as any user, so set a date."
+        )
+    return {"code": "version_policy_rejects", "message": message, **figures}

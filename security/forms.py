@@ -16,9 +16,12 @@ from .validators import (
     MAX_TICKET_LENGTH,
     MIN_OVERLAP_HOURS,
     OVERLAP_HOURS,
+    validate_enforce_from_version,
     validate_rotation_request,
+    validate_sunset_at,
     validate_ticket,
 )
+from .versions import MAX_VERSION_LENGTH
 from .vocabulary import PLATFORM_CHOICES
 
 FLAG_CHOICES = [("enforced", "Enforcement"), ("hmac_allowed", "HMAC allowed")]
@@ -32,6 +35,38 @@ class PlatformChangeForm(forms.Form):
         choices=[("on", "on"), ("off", "off")], coerce=lambda v: v == "on"
     )
     confirm = forms.BooleanField(required=False)
+
+
+class VersionPolicyForm(forms.Form):
+    """Enforcement by app version: a minimum version and a sunset date; empty clears."""
+
+    enforce_from_version = forms.CharField(
+        label="Enforce from app version",
+        required=False,
+        strip=False,
+        max_length=MAX_VERSION_LENGTH,
+        validators=[validate_enforce_from_version],
+        widget=forms.TextInput(attrs={"placeholder": "5.2.0", "inputmode": "decimal"}),
+        help_text="Older versions are served with a warning until the sunset date. Leave "
+        "empty to enforce every version.",
+    )
+    sunset_at = forms.DateTimeField(
+        label="Sunset (UTC)",
+        required=False,
+        validators=[validate_sunset_at],
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="From then on older versions are enforced too. Without one they are "
+        "served until you change the policy.",
+    )
+    confirm = forms.BooleanField(required=False)
+
+    def changes(self):
+        """What change_platform takes: empty fields clear the policy."""
+        return {
+            "enforce_from_version": self.cleaned_data["enforce_from_version"] or None,
+            "sunset_at": self.cleaned_data["sunset_at"],
+        }
 
 
 class ReauthForm(forms.Form):

@@ -8,11 +8,11 @@ the outcome and renders ``Decision.body``.
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from workspaces.domains import MAX_ORIGIN_LENGTH, host_matches
 
-from . import hashing, tokens
+from . import hashing, tokens, versions
 from .vocabulary import PLATFORMS, REJECTED, UNVERIFIED, VERIFIED, VISITOR, jwt_reference
 
 MAX_BODY_BYTES = 8 * 1024
@@ -41,8 +41,11 @@ UNKNOWN_APP = "unknown_app"
 BAD_REQUEST = "bad_request"
 INVALID_ORIGIN = "invalid_origin"
 DUPLICATE_KEY = "duplicate_key"
+APP_VERSION_BELOW_MINIMUM = "app_version_below_minimum"
 # Malformed input refused with a 400 of its own code (not bad_request, which names fields).
 INPUT_ERRORS = (DUPLICATE_KEY, INVALID_ORIGIN)
+# Warnings about the platform's policy, sent beside a proof failure's own warning.
+POLICY_WARNINGS = (APP_VERSION_BELOW_MINIMUM,)
 
 MESSAGES = {
     MISSING_USER_HASH: (
@@ -92,6 +95,12 @@ MESSAGES = {
     DUPLICATE_KEY: (
         "The body repeats a key. Send each field once: JSON parsers disagree on which "
         "copy counts, so the gateway accepts neither."
+    ),
+    APP_VERSION_BELOW_MINIMUM: (
+        "This platform enforces identity verification from a minimum app version on, and "
+        "this app_version is older: its request is served without a valid proof only until "
+        "the sunset date (sunset_at, null when none is set), then refused like the rest. "
+        "Ship a version that sends a user_hash or user_jwt."
     ),
     INVALID_ORIGIN: (
         f"The Origin header is not a URL origin (scheme://host[:port], at most "
@@ -202,10 +211,41 @@ class SecretCandidate:
 
 
 @dataclass(frozen=True)
+class VersionPolicy:
+    """Enforcement by app version: versions below ``minimum`` are served with a warning
+    until ``sunset_at`` (never, when None); a version that does not parse is enforced."""
+
+    minimum: str
+    sunset_at: datetime | None = None
+    minimum_key: tuple = field(init=False, repr=False, compare=False)
+    # As the API writes it (2027-03-01T00:00:00Z), made once per snapshot.
+    sunset_text: str | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        key = versions.parse(self.minimum)
+        if key is None:
+            raise ValueError(f"not a version: {self.minimum!r}")
+        object.__setattr__(self, "minimum_key", key)
+        sunset = self.sunset_at
+        text = None
+        if sunset is not None:
+            text = sunset.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        object.__setattr__(self, "sunset_text", text)
+
+    def spares(self, app_version, now):
+        """Whether an unproven request from ``app_version`` is served rather than refused."""
+        if self.sunset_at is not None and now >= self.sunset_at:
+            return False
+        return versions.is_below(app_version, self.minimum_key)
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     enforced: bool = False
     hmac_allowed: bool = True
     secrets: tuple[SecretCandidate, ...] = ()
+    # None: every version is enforced (when the platform enforces), as before issue 19.
+    version_policy: VersionPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +275,8 @@ class Decision:
     headers: dict = field(default_factory=dict)
     fields: dict = field(default_factory=dict)
     message: str | None = None
+    # Set only when an enforced platform's version policy spared this request.
+    version_policy: VersionPolicy | None = None
 
     @property
     def identified(self):
@@ -242,7 +284,13 @@ class Decision:
 
     def body(self):
         if self.outcome == UNVERIFIED:
-            return {"identity": UNVERIFIED, "warning": self.code, "message": self.message}
+            body = {"identity": UNVERIFIED, "warning": self.code, "message": self.message}
+            if self.version_policy is not None:
+                body["policy_warning"] = APP_VERSION_BELOW_MINIMUM
+                body["policy_message"] = MESSAGES[APP_VERSION_BELOW_MINIMUM]
+                body["enforce_from_version"] = self.version_policy.minimum
+                body["sunset_at"] = self.version_policy.sunset_text
+            return body
         if self.code is None:
             return {"identity": self.outcome}
         body = {"error": self.code, "message": self.message}
@@ -268,11 +316,22 @@ def unknown_app():
     )
 
 
-def _failure(code, platform_config, identifier, method):
+def _failure(code, platform_config, identifier, method, ping, now):
     message = MESSAGES[code]
     if not platform_config.enforced:
         return Decision(
             200, UNVERIFIED, code=code, identifier=identifier, method=method, message=message
+        )
+    policy = platform_config.version_policy
+    if policy is not None and policy.spares(ping.app_version, now):
+        return Decision(
+            200,
+            UNVERIFIED,
+            code=code,
+            identifier=identifier,
+            method=method,
+            message=message,
+            version_policy=policy,
         )
     if code == MISSING_USER_HASH:
         return Decision(403, REJECTED, code=code, identifier=identifier, message=message)
@@ -321,15 +380,15 @@ def decide(ping, config, origin_host, now):
             return Decision(
                 200, VERIFIED, proof=jwt_reference(result.kid), method="jwt", identifier=shown
             )
-        return _failure(result.code, platform, shown, "jwt")
+        return _failure(result.code, platform, shown, "jwt", ping, now)
 
     if ping.user_hash is not None:
         if not platform.hmac_allowed:
-            return _failure(HMAC_NOT_ALLOWED, platform, identifier, "hmac")
+            return _failure(HMAC_NOT_ALLOWED, platform, identifier, "hmac", ping, now)
         usable = [(s.reference, s.secret) for s in platform.secrets if s.usable_at(now)]
         reference = hashing.matching_secret(usable, identifier, ping.user_hash)
         if reference is not None:
             return Decision(200, VERIFIED, proof=reference, method="hmac", identifier=identifier)
-        return _failure(INVALID_USER_HASH, platform, identifier, "hmac")
+        return _failure(INVALID_USER_HASH, platform, identifier, "hmac", ping, now)
 
-    return _failure(MISSING_USER_HASH, platform, identifier, None)
+    return _failure(MISSING_USER_HASH, platform, identifier, None, ping, now)

@@ -15,12 +15,17 @@ class Platform(models.TextChoices):
 
 
 class PlatformSettings(models.Model):
-    """Enforcement and HMAC-allowed flags of one platform of a workspace."""
+    """Enforcement and HMAC-allowed flags, and the app-version policy, of one platform."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="platforms")
     platform = models.CharField(max_length=8, choices=Platform.choices)
     enforced = models.BooleanField(default=False)
     hmac_allowed = models.BooleanField(default=True)
+    # Enforcement by app version (security.versions, security.gateway.VersionPolicy): when
+    # set and the platform enforces, older versions are served with a warning until
+    # sunset_at (forever when null). Both null: every version is enforced.
+    enforce_from_version = models.CharField(max_length=64, null=True, blank=True)
+    sunset_at = models.DateTimeField(null=True, blank=True)
     changed_at = models.DateTimeField(default=timezone.now)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL

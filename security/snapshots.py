@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from workspaces.models import ConfigGeneration, TrustedDomain, Workspace
 
-from .gateway import PlatformConfig, SecretCandidate, WorkspaceConfig
+from .gateway import PlatformConfig, SecretCandidate, VersionPolicy, WorkspaceConfig
 from .models import IdentitySecret, MessengerKey, PlatformSettings, SecretState
 from .tokens import KeyCandidate
 from .vocabulary import PLATFORMS
@@ -63,6 +63,7 @@ def load_config(app_id, now=None):
             enforced=row.enforced if row else False,
             hmac_allowed=row.hmac_allowed if row else True,
             secrets=tuple(secrets.get(platform, ())),
+            version_policy=version_policy(row),
         )
     keys = MessengerKey.objects.filter(workspace=workspace, revoked_at__isnull=True).filter(
         Q(is_current=True) | Q(valid_until__gt=now)
@@ -87,6 +88,14 @@ def load_config(app_id, now=None):
         version=workspace.config_version,
         diagnosis_extras=LazyDiagnosisExtras(workspace.id),
     )
+
+
+def version_policy(row):
+    """The row's app-version policy for the gateway, or None (every version enforced).
+    The action only stores a minimum that parses, so this never raises."""
+    if row is None or not row.enforce_from_version:
+        return None
+    return VersionPolicy(minimum=row.enforce_from_version, sunset_at=row.sunset_at)
 
 
 @dataclass(frozen=True)

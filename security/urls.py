@@ -15,6 +15,11 @@ urlpatterns = [
         name="platform-change",
     ),
     path(
+        "w/<app_id:app_id>/security/<platform:platform>/version-policy",
+        overview.version_policy,
+        name="version-policy",
+    ),
+    path(
         "w/<app_id:app_id>/security/<platform:platform>/reveal",
         reveal.secret,
         name="secret-reveal",

@@ -3,10 +3,15 @@ form fields and the API's serializer fields list the same ones (DRF runs Django
 validators, and drf-spectacular turns min/max validators into the schema's bounds), and
 actions call them through ``checked`` for callers without a form."""
 
+from datetime import UTC
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 
 from workspaces.refusals import Refused
+
+from . import versions
 
 MAX_GRACE_HOURS = 7 * 24
 DEFAULT_GRACE_HOURS = 24
@@ -55,6 +60,40 @@ def validate_ticket(value):
         raise ValidationError(
             f"A ticket reference (at most {MAX_TICKET_LENGTH} characters) is required.",
             code="invalid_ticket",
+        )
+
+
+def validate_enforce_from_version(value):
+    """A minimum app version is a plain release: 1 to 4 numbers (``5.2.0``)."""
+    if not versions.is_release(value):
+        raise ValidationError(
+            "The minimum app version is a release number such as 5.2.0: one to four "
+            "numbers separated by dots, without a pre-release or build suffix.",
+            code="invalid_app_version",
+        )
+
+
+MAX_SUNSET_YEARS = 10
+
+
+def validate_sunset_at(value):
+    """A sunset date is a moment in the future (a past one would change nothing), within
+    MAX_SUNSET_YEARS: a migration aid has an end, and 9999-12-31T23:59-14:00 is no date
+    the database (which stores UTC) can hold."""
+    now = timezone.now()
+    try:
+        ok = (
+            getattr(value, "tzinfo", None) is not None
+            and now < value
+            and value.astimezone(UTC).year <= now.year + MAX_SUNSET_YEARS
+        )
+    except OverflowError:
+        ok = False
+    if not ok:
+        raise ValidationError(
+            f"The sunset date must be in the future (at most {MAX_SUNSET_YEARS} years ahead), "
+            "with a time zone.",
+            code="invalid_sunset_at",
         )
 
 

@@ -1,4 +1,4 @@
-"""Platforms API: flags, readiness, and revealing a secret (SPEC §7)."""
+"""Platforms API: flags, the app-version policy, readiness, and revealing a secret (SPEC §7)."""
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -58,6 +58,11 @@ def platform_list(request, app_id):
     examples=[
         OpenApiExample("Enforce", value={"enforced": True, "confirm": True}, request_only=True),
         OpenApiExample("Stop HMAC", value={"hmac_allowed": False}, request_only=True),
+        OpenApiExample(
+            "Enforce from an app version",
+            value={"enforce_from_version": "5.2.0", "sunset_at": "2027-03-01T00:00:00Z"},
+            request_only=True,
+        ),
     ],
     responses={
         200: PlatformSerializer,
@@ -67,14 +72,19 @@ def platform_list(request, app_id):
             404,
             409,
             503,
-            why={409: "confirmation_required (with the figures) or a rotation conflict"},
+            why={
+                409: "confirmation_required (with the figures), a rotation conflict, or "
+                "sunset_without_minimum (a sunset_at and no enforce_from_version, sent or "
+                "stored)"
+            },
         ),
     },
 )
 @api_view(["PATCH"])
 @schema(BodyRequiredSchema())
 def platform_update(request, app_id, platform):
-    """Change enforced and/or hmac_allowed. A change the console would confirm answers 409
+    """Change enforced, hmac_allowed and/or the app-version policy (enforce_from_version,
+    sunset_at; null clears). A change the console would confirm answers 409
     ``confirmation_required`` with the figures unless ``"confirm": true`` is sent."""
     workspace = workspace_for(request.user, app_id, need="admin")
     serializer = PlatformPatchSerializer(data=request.data)

@@ -16,9 +16,12 @@ from ..validators import (
     GRACE_HOURS,
     MAX_TICKET_LENGTH,
     OVERLAP_HOURS,
+    validate_enforce_from_version,
     validate_rotation_request,
+    validate_sunset_at,
     validate_ticket,
 )
+from ..versions import MAX_VERSION_LENGTH
 from ..vocabulary import PLATFORM_CHOICES
 
 # ---- platforms ------------------------------------------------------------------------
@@ -31,6 +34,14 @@ class PlatformSerializer(serializers.Serializer):
     secret_version = serializers.IntegerField(allow_null=True)
     # Only for roles that may see secrets; null otherwise.
     secret_masked = serializers.CharField(allow_null=True)
+    enforce_from_version = serializers.CharField(
+        allow_null=True,
+        help_text="When enforced: versions older than this are served with a warning "
+        "(app_version_below_minimum) until sunset_at. null: every version is enforced.",
+    )
+    sunset_at = serializers.DateTimeField(
+        allow_null=True, help_text="From then on older versions are enforced too."
+    )
     changed_at = serializers.DateTimeField()
     readiness = serializers.JSONField(help_text="{} until the installation check saw traffic.")
 
@@ -42,6 +53,8 @@ def platform_data(card):
             "platform": card["platform"],
             "enforced": settings.enforced,
             "hmac_allowed": settings.hmac_allowed,
+            "enforce_from_version": settings.enforce_from_version,
+            "sunset_at": settings.sunset_at,
             "secret_version": card["secret_version"],
             "secret_masked": card["masked"],
             "changed_at": settings.changed_at,
@@ -53,17 +66,35 @@ def platform_data(card):
 class PlatformPatchSerializer(serializers.Serializer):
     enforced = FlagField(required=False)
     hmac_allowed = FlagField(required=False)
+    enforce_from_version = TextField(
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        max_length=MAX_VERSION_LENGTH,
+        validators=[validate_enforce_from_version],
+        help_text="A release such as 5.2.0 (one to four numbers); null clears the policy.",
+    )
+    sunset_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        validators=[validate_sunset_at],
+        help_text="In the future; needs enforce_from_version. null: older versions are "
+        "served until the policy changes.",
+    )
     confirm = FlagField(
         required=False, default=False, help_text="Confirm a change that answered 409."
     )
 
     def validate(self, attrs):
-        if "enforced" not in attrs and "hmac_allowed" not in attrs:
-            raise serializers.ValidationError("Send enforced and/or hmac_allowed.")
+        if not any(name in attrs for name in CHANGEABLE):
+            raise serializers.ValidationError(
+                "Send enforced, hmac_allowed, enforce_from_version and/or sunset_at."
+            )
         return attrs
 
 
-schema_any_of(PlatformPatchSerializer, {"required": ["enforced"]}, {"required": ["hmac_allowed"]})
+CHANGEABLE = ("enforced", "hmac_allowed", "enforce_from_version", "sunset_at")
+schema_any_of(PlatformPatchSerializer, *({"required": [name]} for name in CHANGEABLE))
 
 
 # ---- revealing --------------------------------------------------------------------------

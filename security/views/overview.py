@@ -1,5 +1,6 @@
-"""The security overview: one card per platform, its flags, secret and readiness; and
-the change of a flag, with the confirmation the action asks for."""
+"""The security overview: one card per platform, its flags, version policy, secret and
+readiness; and the change of a flag or of the policy, with the confirmation the action
+asks for."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from workspaces.refusals import Refused
 
 from ..actions.platforms import CONFIRMATION_REQUIRED, change_platform
 from ..display import banners, platform_cards
-from ..forms import FLAG_CHOICES, PlatformChangeForm
+from ..forms import FLAG_CHOICES, PlatformChangeForm, VersionPolicyForm
 from ..vocabulary import platform_label
 
 ADMIN_ONLY = "Only workspace admins can change this."
@@ -28,12 +29,21 @@ def overview(request, app_id):
         "security/overview.html",
         {
             "workspace": workspace,
-            "cards": platform_cards(workspace),
+            "cards": [
+                {**card, "policy_form": _policy_form(card["settings"])}
+                for card in platform_cards(workspace)
+            ],
             "is_admin": can(workspace.role, "admin"),
             "may_see_secrets": can(workspace.role, "see_secrets"),
             "admin_only": ADMIN_ONLY,
             "rotation_banners": banners(workspace, workspace.role),
         },
+    )
+
+
+def _policy_form(row):
+    return VersionPolicyForm(
+        initial={"enforce_from_version": row.enforce_from_version, "sunset_at": row.sunset_at}
     )
 
 
@@ -84,4 +94,53 @@ def change(request, app_id, platform):
         )
     if changed:
         messages.success(request, _done_message(flag, value, label))
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def version_policy(request, app_id, platform):
+    """Set or clear the platform's app-version policy, confirmed like a flag."""
+    workspace = workspace_for(request.user, app_id, need="admin")
+    label = platform_label(platform)
+    back = reverse("security:overview", args=[workspace.app_id]) + f"#platform-{platform}"
+    form = VersionPolicyForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    try:
+        _, changed = change_platform(
+            workspace,
+            platform,
+            form.changes(),
+            confirm=form.cleaned_data["confirm"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+    except Refused as refusal:
+        if refusal.code != CONFIRMATION_REQUIRED:
+            messages.error(request, refusal.message)
+            return redirect(back)
+        return render(
+            request,
+            "security/confirm_version_policy.html",
+            {
+                "workspace": workspace,
+                "platform": platform,
+                "label": label,
+                "form": form,
+                "confirmation": {"message": refusal.message, **refusal.extra},
+                "back": back,
+            },
+        )
+    if changed:
+        minimum = form.changes()["enforce_from_version"]
+        messages.success(
+            request,
+            f"{label} now enforces from app version {minimum} on."
+            if minimum
+            else f"{label} now enforces every app version.",
+        )
     return redirect(back)

@@ -9,7 +9,7 @@ import pytest
 from config.wsgi import application
 from installcheck import ping
 from installcheck.counting import buffer
-from security.actions.platforms import set_enforcement
+from security.actions.platforms import set_enforcement, set_version_policy
 from security.hashing import user_hash
 from tests.factories import secret_of
 
@@ -59,15 +59,19 @@ def cases(workspace):
         {"app_id": app, "platform": "web", "user_id": "42", "user_hash": good},
         {"app_id": app, "platform": "web", "user_id": "42", "user_hash": "0" * 64},
         {"app_id": app, "platform": "web", "user_id": "42"},
+        {"app_id": app, "platform": "web", "user_id": "42", "app_version": "5.1.0"},
+        {"app_id": app, "platform": "web", "user_id": "42", "app_version": "5.2.0"},
         {"app_id": "nope", "platform": "web"},
         {"app_id": app, "platform": "tv"},
     ]
 
 
-@pytest.mark.parametrize("enforced", [False, True])
+@pytest.mark.parametrize("enforced", [False, True, "from 5.2.0"])
 def test_every_decision_is_the_same_through_wsgi_and_django(client, workspace, enforced):
     if enforced:
         set_enforcement(workspace, "web", True, actor=None)
+    if enforced == "from 5.2.0":
+        set_version_policy(workspace, "web", "5.2.0", actor=None)
     origin = "https://shop.acme.test"
     for body in cases(workspace):
         raw = json.dumps(body).encode()

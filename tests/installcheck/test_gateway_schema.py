@@ -57,7 +57,12 @@ def test_every_answer_code_is_documented_under_its_status(schema):
         gateway.UNTRUSTED_DOMAIN,
         gateway.UNKNOWN_APP,
         *gateway.INPUT_ERRORS,
+        *gateway.POLICY_WARNINGS,
     } == set(gateway.MESSAGES)
+    # An older app version on a platform enforced from a minimum version is served with
+    # the proof's warning and the policy's beside it (issue 19).
+    assert answer["policy_warning"]["enum"] == [gateway.APP_VERSION_BELOW_MINIMUM]
+    assert {"policy_message", "enforce_from_version", "sunset_at"} <= set(answer)
     # ...and a refusal once it does: 403 without a proof, 401 with a wrong one.
     assert _codes(responses["403"]) == {"missing_user_hash", "untrusted_domain", "https_required"}
     assert _codes(responses["401"]) == set(PROOF_FAILURES) - {"missing_user_hash"}

@@ -123,6 +123,105 @@ def test_a_platform_change_is_confirmed_and_audited_alike(
     assert audit(a, f"platform.{flag}")[-1][3] == {flag: value}
 
 
+VERSIONED = {
+    "window_days": 7,
+    "identified": 100,
+    "verified": 60,
+    "versions": [
+        {"app_version": "5.2.0", "identified": 60, "verified": 60},
+        {"app_version": "5.1.0", "identified": 30, "verified": 0},
+        {"app_version": "", "identified": 10, "verified": 0},
+    ],
+}
+SUNSET = "2030-03-01T00:00"
+
+
+def test_a_version_policy_is_confirmed_and_audited_alike(pair, people):
+    a, b = pair
+    for workspace in pair:
+        record_readiness(workspace.pk, "ios", VERSIONED)
+        set_enforcement(workspace, "ios", True, actor=people["admin"])
+    form = {"enforce_from_version": "5.2.0", "sunset_at": SUNSET}
+    body = {"enforce_from_version": "5.2.0", "sunset_at": SUNSET + ":00Z"}
+    console_url = f"/w/{a.app_id}/security/ios/version-policy"
+    api_url = f"/api/v1/workspaces/{b.app_id}/platforms/ios/"
+    with (
+        mock.patch(
+            "security.views.overview.change_platform", wraps=platforms.change_platform
+        ) as console_door,
+        mock.patch(
+            "security.api.platforms.change_platform", wraps=platforms.change_platform
+        ) as api_door,
+    ):
+        page = console(people["admin"]).post(console_url, form)
+        answer = api(people["admin"]).patch(api_url, body, format="json")
+    assert console_door.call_count == api_door.call_count == 1
+    refusal = answer.json()
+    assert (answer.status_code, refusal["reason"]) == (409, "version_policy_rejects")
+    assert page.status_code == 200 and 'data-testid="confirmation"' in page.content.decode()
+    assert shown(page, refusal["message"])
+    # The confirmation page sends the same values back, confirmed.
+    confirmed = console(people["admin"]).post(console_url, {**form, "confirm": "on"}, follow=True)
+    assert shown(confirmed, "iOS now enforces from app version 5.2.0 on.")
+    assert shown(confirmed, "From version ")
+    api(people["admin"]).patch(api_url, {**body, "confirm": True}, format="json")
+    for action in ("platform.enforce_from_version", "platform.sunset_at"):
+        assert audit(a, action) == audit(b, action) and len(audit(a, action)) == 1
+    assert audit(a, "platform.sunset_at")[0][3] == {"sunset_at": "2030-03-01T00:00:00+00:00"}
+
+
+@pytest.mark.parametrize(
+    "form, field",
+    [
+        ({"enforce_from_version": "5.2.x"}, "enforce_from_version"),
+        ({"enforce_from_version": "5.2.0", "sunset_at": "2020-01-01T00:00"}, "sunset_at"),
+    ],
+)
+def test_a_bad_version_policy_is_refused_alike(pair, people, form, field):
+    a, b = pair
+    body = {**form}
+    if "sunset_at" in body:
+        body["sunset_at"] += ":00Z"
+    page = console(people["admin"]).post(
+        f"/w/{a.app_id}/security/ios/version-policy", form, follow=True
+    )
+    answer = api(people["admin"]).patch(
+        f"/api/v1/workspaces/{b.app_id}/platforms/ios/", body, format="json"
+    )
+    assert answer.status_code == 400
+    (message,) = answer.json()["fields"][field]
+    assert shown(page, message)
+    assert not audit(a, f"platform.{field}") and not audit(b, f"platform.{field}")
+
+
+def test_a_sunset_without_a_minimum_is_refused_alike(pair, people):
+    a, b = pair
+    page = console(people["admin"]).post(
+        f"/w/{a.app_id}/security/ios/version-policy", {"sunset_at": SUNSET}, follow=True
+    )
+    answer = api(people["admin"]).patch(
+        f"/api/v1/workspaces/{b.app_id}/platforms/ios/",
+        {"sunset_at": SUNSET + ":00Z"},
+        format="json",
+    )
+    assert (answer.status_code, answer.json()["error"]) == (409, "sunset_without_minimum")
+    assert shown(page, answer.json()["message"])
+
+
+@pytest.mark.parametrize("role", ["developer", "viewer"])
+def test_only_admins_change_the_version_policy_at_either_door(pair, people, role):
+    a, b = pair
+    page = console(people[role]).post(
+        f"/w/{a.app_id}/security/ios/version-policy", {"enforce_from_version": "5.2.0"}
+    )
+    answer = api(people[role]).patch(
+        f"/api/v1/workspaces/{b.app_id}/platforms/ios/",
+        {"enforce_from_version": "5.2.0"},
+        format="json",
+    )
+    assert page.status_code == answer.status_code == 403
+
+
 def test_a_rotation_in_the_way_refuses_enforcement_alike(pair, people):
     support = make_user("both-support")
     grant_support(support)
