@@ -216,3 +216,23 @@ def test_an_idna_installation_shows_its_unicode_name_beside_the_ascii(
     client.force_login(personas["viewer"])
     body = client.get(url(workspace)).content.decode()
     assert "bücher.example" in body and "(xn--bcher-kva.example)" in body
+
+
+def test_a_log_row_shows_the_diagnosis_codes_and_keeps_the_explanation_folded(
+    client, personas, workspace, redis_client
+):
+    """Issue 17 #12: a row is one line high: the codes, the explanation in a <details>,
+    the date unbroken."""
+    send(workspace, user_id="y", user_hash="0" * 64)
+    buffer.flush()
+    folding.fold()
+    client.force_login(personas["viewer"])
+    body = client.get(url(workspace, "installcheck:log")).content.decode()
+    row = re.search(r'<td class="diagnosis">(.*?)</td>', body, re.S).group(1)
+    summary, explanation = re.search(
+        r'<details data-testid="diagnosis"><summary>(.*?)</summary>(.*?)</details>', row, re.S
+    ).groups()
+    assert "<code>" in summary and "<p>" not in summary
+    assert explanation.count("<p>") == summary.count("<code>") >= 1
+    assert len(re.sub(r"<[^>]+>", "", explanation)) > len(re.sub(r"<[^>]+>", "", summary))
+    assert re.search(r'<td class="nowrap" data-testid="log-time"><time ', body)
