@@ -59,9 +59,15 @@ def workspace_rotations(request, app_id):
     return open_rotation(request, workspace)
 
 
-def _customer_step(request, app_id, pk, action, **options):
+def _customer_step(request, app_id, pk, action, body=None):
+    """Who may act first, then the body (``body``: its serializer), then the action."""
     workspace = workspace_for(request.user, app_id, need="admin")
     get_object_or_404(RotationRequest, pk=pk, workspace=workspace)
+    options = {}
+    if body is not None:
+        serializer = body(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        options = serializer.validated_data
     done = action(pk, actor=request.user, ip=client_ip(request), **options)
     return Response(rotation_data(done))
 
@@ -74,7 +80,7 @@ def accept_overlap(request, app_id, pk):
 
 
 @extend_schema(
-    request=FinishOverlapSerializer,
+    request={"application/json": FinishOverlapSerializer},
     responses={200: RotationSerializer, **error_responses(400, 403, 404, 409)},
 )
 @api_view(["POST"])
@@ -82,8 +88,6 @@ def finish_overlap(request, app_id, pk):
     """The customer confirms the new secret is deployed; the old one stops at once. Until
     the new secret has verified a request, only with ``{"override": true}`` (otherwise 409
     ``new_secret_unused``)."""
-    serializer = FinishOverlapSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
     return _customer_step(
-        request, app_id, pk, secret_rotation.finish_overlap, **serializer.validated_data
+        request, app_id, pk, secret_rotation.finish_overlap, body=FinishOverlapSerializer
     )

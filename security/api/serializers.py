@@ -214,7 +214,7 @@ schema_any_of(
 
 
 class FinishOverlapSerializer(serializers.Serializer):
-    override = serializers.BooleanField(
+    override = FlagField(
         default=False,
         help_text="Retire the old secret even though the new one has not verified any request "
         "yet (otherwise 409 new_secret_unused).",
