@@ -33,7 +33,7 @@ def busy_workspace(workspace, personas, redis_client):
     send_verified(workspace, "m", platform="ios", app_bundle="com.acme.app", app_version="5.2.1")
     buffer.flush()
     folding.fold()
-    add_trusted_domain(workspace, "very-long-shop-name-0.example.com", actor=admin)
+    add_trusted_domain(workspace, "very-long-shop-name-0.example.com", confirm=True, actor=admin)
     set_enforcement(workspace, "android", True, actor=admin)
     rotate_messenger_key(workspace, actor=admin, grace_hours=24)
     request = secret_rotation.open_request(
