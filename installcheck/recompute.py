@@ -10,6 +10,7 @@ from django.utils import timezone
 from security.actions.platforms import record_readiness
 from security.models import IdentitySecret, MessengerKey
 from security.vocabulary import PLATFORMS
+from workspaces.actions import record_origins_seen
 
 from . import readiness
 from .models import DailyCount, Installation
@@ -47,6 +48,20 @@ def _last_used(workspace_id, platform):
     return {ref: when for ref, when in used.items() if when is not None}
 
 
+def _origins_seen(installations, rows, now):
+    """The web installations (one per origin) seen in the window, for workspaces' own
+    first-domain confirmation (workspaces.actions.add_trusted_domain)."""
+    requests = defaultdict(int)
+    for row in rows:
+        requests[row["installation_id"]] += row["count"]
+    start = window_start(now)
+    return [
+        {"name": i.name, "last_seen": i.last_seen, "requests": requests[i.pk]}
+        for i in installations
+        if i.last_seen.date() >= start
+    ]
+
+
 def refresh(workspace_id, platform, *, now=None, on_progress=None):
     """Recompute every installation status and the readiness of one platform.
 
@@ -77,6 +92,8 @@ def refresh(workspace_id, platform, *, now=None, on_progress=None):
             _last_used(workspace_id, platform),
         )
         record_readiness(workspace_id, platform, summary)
+        if platform == "web":
+            record_origins_seen(workspace_id, _origins_seen(installations, rows, now), now=now)
     if on_progress:
         on_progress(len(installations), len(installations))
     return dict(by_status)

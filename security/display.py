@@ -137,6 +137,19 @@ def next_step(request):
     return template.format(platform=label, deadline=deadline)
 
 
+def _old_secret(request):
+    """The secret a rotation retired, with whether it verified a request since then."""
+    if request.mode != RotationMode.OVERLAP or request.state not in ROTATED_STATES:
+        return None
+    old = IdentitySecret.objects.filter(
+        workspace=request.workspace, platform=request.platform, version=request.old_version
+    ).first()
+    if old is None:
+        return None
+    used_since = bool(old.last_used_at and old.retired_at and old.last_used_at >= old.retired_at)
+    return {"secret": old, "used_since_rotation": used_since}
+
+
 def banners(workspace, role):
     """What the security overview shows about open rotations: the step to take now, and
     in overlap mode how much traffic each secret still verifies (from readiness)."""
@@ -170,6 +183,8 @@ def banners(workspace, role):
                 "can_finish": request.mode == RotationMode.OVERLAP
                 and request.state in ROTATED_STATES
                 and can(role, "admin"),
+                "new_verified": request.state in ROTATED_STATES and request.new_secret_verified(),
+                "old_secret": _old_secret(request),
                 "can_accept": request.mode == RotationMode.OVERLAP
                 and request.state == S.REQUESTED
                 and can(role, "admin"),

@@ -202,6 +202,17 @@ class RotationRequest(models.Model):
     def is_open(self):
         return self.state in vocabulary.OPEN_ROTATION_STATES
 
+    def new_secret_verified(self):
+        """Whether the secret this rotation issued has verified a request (folded traffic)."""
+        if not self.new_version:
+            return False
+        return IdentitySecret.objects.filter(
+            workspace_id=self.workspace_id,
+            platform=self.platform,
+            version=self.new_version,
+            last_used_at__isnull=False,
+        ).exists()
+
 
 class RotationStep(models.Model):
     """One step of a rotation request's timeline, seen by support and the customer."""

@@ -4,8 +4,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
-from .domains import InvalidDomain, normalize_pattern
+from .domains import (
+    SEEN_WINDOW,
+    InvalidDomain,
+    normalize_pattern,
+    origins_refused_by_first,
+    unicode_host,
+)
 from .models import (
     SUPPORT_GROUP,
     SUPPORT_ROLE,
@@ -161,10 +168,43 @@ def grant_support(user, *, actor=None):
     record_audit("support.granted", actor=actor, target=user.username)
 
 
+def record_origins_seen(workspace_id, origins, *, now=None):
+    """Store the web origins the gateway saw (installcheck calls this after each fold):
+    ``origins`` is [{name, last_seen (datetime), requests}]."""
+    now = now or timezone.now()
+    summary = {
+        "computed_at": now.isoformat(),
+        "origins": [
+            {"name": o["name"], "last_seen": o["last_seen"].isoformat(), "requests": o["requests"]}
+            for o in origins
+        ],
+    }
+    Workspace.objects.filter(pk=workspace_id).update(web_origins_seen=summary)
+
+
+def _first_domain_refusal(domain, refused):
+    names = ", ".join(unicode_host(row["name"]) for row in refused[:10])
+    more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+    days = SEEN_WINDOW.days
+    return Refused(
+        "confirmation_required",
+        f"{unicode_host(domain)} would be the first trusted domain: from then on the web "
+        f"messenger answers only pages served from it. {len(refused)} other origin"
+        f"{'s' if len(refused) != 1 else ''} used it in the last {days} days and would be "
+        f"refused: {names}{more}.",
+        status=409,
+        reason="other_origins_seen",
+        window_days=days,
+        origins=refused,
+    )
+
+
 @transaction.atomic
-def add_trusted_domain(workspace, value, *, actor, ip=None):
+def add_trusted_domain(workspace, value, *, actor, confirm=False, ip=None, now=None):
     """Add a normalised domain; refuses a value that is not a host name (400) or one
-    already on the list (409)."""
+    already on the list (409). The first domain refuses every other origin at once, so
+    when other origins used the messenger in the last 7 days it is refused with 409
+    ``confirmation_required`` and their list, unless ``confirm``."""
     try:
         domain = normalize_pattern(value)
     except InvalidDomain as exc:
@@ -177,6 +217,11 @@ def add_trusted_domain(workspace, value, *, actor, ip=None):
             "duplicate_domain", f"{domain} is already on the list.", status=409, field="domain"
         )
     before = list(workspace.trusted_domains.values_list("domain", flat=True))
+    if not before and not confirm:
+        seen = Workspace.objects.filter(pk=workspace.pk).values_list("web_origins_seen", flat=True)
+        refused = origins_refused_by_first(domain, seen.first(), now or timezone.now())
+        if refused:
+            raise _first_domain_refusal(domain, refused)
     entry = TrustedDomain.objects.create(workspace=workspace, domain=domain, created_by=actor)
     mark_config_changed(workspace)
     record_audit(

@@ -5,6 +5,7 @@ the console matches an ``Origin: https://xn--bcher-kva.de`` sent by a browser.
 """
 
 import re
+from datetime import datetime, timedelta
 
 MAX_HOST_LENGTH = 253
 # What a trusted-domain entry may be as typed (before normalising): "*." and a host.
@@ -139,3 +140,28 @@ def unicode_host(host):
         return prefix + host[len(prefix) :].encode("ascii").decode("idna")
     except (UnicodeError, ValueError):
         return host
+
+
+# How far back the first-domain confirmation looks (the installation table's window).
+SEEN_WINDOW = timedelta(days=7)
+
+
+def origins_refused_by_first(pattern, seen, now):
+    """The origins of ``seen`` (a ``Workspace.web_origins_seen``) active within SEEN_WINDOW
+    of ``now`` that a first trusted domain ``pattern`` would refuse, busiest first."""
+    refused = []
+    for row in (seen or {}).get("origins") or []:
+        try:
+            last_seen = datetime.fromisoformat(row["last_seen"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if now - last_seen > SEEN_WINDOW or host_matches(row.get("name"), (pattern,)):
+            continue
+        refused.append(
+            {
+                "name": row.get("name"),
+                "last_seen": row["last_seen"],
+                "requests": row.get("requests", 0),
+            }
+        )
+    return sorted(refused, key=lambda row: (-(row["requests"] or 0), row["name"] or ""))

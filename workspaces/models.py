@@ -42,6 +42,10 @@ class Workspace(models.Model):
     )
     # The ConfigGeneration value of the last change that the gateway must obey.
     config_version = models.BigIntegerField(default=0, db_index=True)
+    # The web origins the gateway saw, written by installcheck after each fold (a lower
+    # app may not ask a higher one): {"computed_at", "origins": [{name, last_seen,
+    # requests}]}. Adding the first trusted domain is confirmed against it.
+    web_origins_seen = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -261,14 +261,29 @@ def _retire_overlap(request, *, actor, note, ip=None):
 
 
 @transaction.atomic
-def finish_overlap(request_id, *, actor, ip=None):
-    """The customer confirms the new secret is deployed: the old one stops now."""
+def finish_overlap(request_id, *, actor, override=False, ip=None):
+    """The customer confirms the new secret is deployed: the old one stops now.
+
+    Only once the new secret has verified traffic, or with ``override``: retiring the old
+    secret before the servers sign with the new one rejects every identified user."""
     request, _ = _locked(request_id)
     if request.mode != RotationMode.OVERLAP:
         raise Refused(
             "wrong_mode", "Only an overlap rotation is finished this way; turn enforcement on."
         )
-    _retire_overlap(request, actor=actor, note="Confirmed by the customer.", ip=ip)
+    verified = request.state in ROTATED_STATES and request.new_secret_verified()
+    if request.state in ROTATED_STATES and not verified and not override:
+        raise Refused(
+            "new_secret_unused",
+            f"The new {platform_label(request.platform)} secret has not verified any request "
+            "yet: your servers still sign with the old one, and retiring it now would reject "
+            "every identified user. Deploy the new secret first, or retire the old one anyway "
+            "(override).",
+        )
+    note = "Confirmed by the customer."
+    if not verified:
+        note = "Confirmed by the customer before the new secret verified any request (override)."
+    _retire_overlap(request, actor=actor, note=note, ip=ip)
     return request
 
 

@@ -13,7 +13,12 @@ from workspaces.auth import client_ip
 
 from ..actions import secret_rotation
 from ..models import RotationRequest
-from .serializers import OpenRotationSerializer, RotationSerializer, rotation_data
+from .serializers import (
+    FinishOverlapSerializer,
+    OpenRotationSerializer,
+    RotationSerializer,
+    rotation_data,
+)
 
 
 def open_rotation(request, workspace):
@@ -54,10 +59,17 @@ def workspace_rotations(request, app_id):
     return open_rotation(request, workspace)
 
 
-def _customer_step(request, app_id, pk, action):
+def _customer_step(request, app_id, pk, action, body=None):
+    """Who may act first, then the body (``body``: its serializer), then the action."""
     workspace = workspace_for(request.user, app_id, need="admin")
     get_object_or_404(RotationRequest, pk=pk, workspace=workspace)
-    return Response(rotation_data(action(pk, actor=request.user, ip=client_ip(request))))
+    options = {}
+    if body is not None:
+        serializer = body(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        options = serializer.validated_data
+    done = action(pk, actor=request.user, ip=client_ip(request), **options)
+    return Response(rotation_data(done))
 
 
 @extend_schema(request=None, responses={200: RotationSerializer, **error_responses(403, 404, 409)})
@@ -67,8 +79,15 @@ def accept_overlap(request, app_id, pk):
     return _customer_step(request, app_id, pk, secret_rotation.accept)
 
 
-@extend_schema(request=None, responses={200: RotationSerializer, **error_responses(403, 404, 409)})
+@extend_schema(
+    request={"application/json": FinishOverlapSerializer},
+    responses={200: RotationSerializer, **error_responses(400, 403, 404, 409)},
+)
 @api_view(["POST"])
 def finish_overlap(request, app_id, pk):
-    """The customer confirms the new secret is deployed; the old one stops at once."""
-    return _customer_step(request, app_id, pk, secret_rotation.finish_overlap)
+    """The customer confirms the new secret is deployed; the old one stops at once. Until
+    the new secret has verified a request, only with ``{"override": true}`` (otherwise 409
+    ``new_secret_unused``)."""
+    return _customer_step(
+        request, app_id, pk, secret_rotation.finish_overlap, body=FinishOverlapSerializer
+    )

@@ -244,6 +244,14 @@ schema_any_of(
 )
 
 
+class FinishOverlapSerializer(serializers.Serializer):
+    override = FlagField(
+        default=False,
+        help_text="Retire the old secret even though the new one has not verified any request "
+        "yet (otherwise 409 new_secret_unused).",
+    )
+
+
 class StepSerializer(serializers.Serializer):
     state = serializers.CharField()
     actor = serializers.CharField()

@@ -59,6 +59,20 @@ def path_of(snippet):
     return HERE / snippet.filename
 
 
+# The language tabs of the snippets page: ?lang=<slug>, in display order.
+LANGUAGE_SLUGS = {
+    "Python": "python",
+    "Python (Django)": "django",
+    "Ruby": "ruby",
+    "Ruby (Rails)": "rails",
+    "Node.js": "node",
+    "PHP": "php",
+    "Java": "java",
+    "Go": "go",
+    "C#": "csharp",
+}
+
+
 def grouped():
     """[(language, [snippet, ...]), ...] in display order."""
     groups = {}

@@ -2,6 +2,8 @@
 request, follow it, rotate, cancel; and the customer admin's "new secret deployed".
 Never a secret on any of these pages."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -142,10 +144,11 @@ def accept_overlap(request, app_id, pk):
 @require_POST
 def finish_overlap(request, app_id, pk):
     """The customer's admin confirms the new secret is deployed (overlap mode)."""
+    override = request.POST.get("override") == "on"
     return _customer_step(
         request,
         app_id,
         pk,
-        secret_rotation.finish_overlap,
+        partial(secret_rotation.finish_overlap, override=override),
         "The old secret is retired; only the new one verifies now.",
     )

@@ -12,10 +12,15 @@ from .. import snippets, tokens
 from ..actions.tools import check_hash, debug_token
 from ..forms import HashCheckForm, TokenForm
 from ..gateway import MAX_IDENTIFIER_LENGTH
+from ..highlight import highlighted
 from ..vocabulary import PLATFORMS
 
 # What messenger.js may put in the query string of its links here: identifiers and a
 # code, never a hash, a token or a secret.
+# The snippet language last chosen, so the page opens on it next time.
+SNIPPET_COOKIE = "verity_snippet_lang"
+SNIPPET_COOKIE_AGE = 365 * 24 * 3600
+
 JWT_CODES = frozenset(
     value
     for name, value in vars(tokens).items()
@@ -115,14 +120,29 @@ def _time_rows(result):
 
 @login_required
 def snippet_list(request, app_id):
+    """One language at a time (``?lang=``, remembered in a cookie), highlighted."""
     workspace = workspace_for(request.user, app_id, need="view")
-    return render(
+    groups = snippets.grouped()
+    tabs = [(snippets.LANGUAGE_SLUGS[language], language) for language, _ in groups]
+    slugs = dict(tabs)
+    asked = request.GET.get("lang")
+    lang = next((s for s in (asked, request.COOKIES.get(SNIPPET_COOKIE)) if s in slugs), tabs[0][0])
+    items = dict(groups)[slugs[lang]]
+    response = render(
         request,
         "security/snippets.html",
         {
             "workspace": workspace,
-            "groups": snippets.grouped(),
+            "tabs": tabs,
+            "lang": lang,
+            "language": slugs[lang],
+            "items": [(s, highlighted(s.source, s.highlight)) for s in items],
             "env": snippets.ENVIRONMENT,
             "session_seconds": snippets.SESSION_SECONDS,
         },
     )
+    if asked == lang:
+        response.set_cookie(
+            SNIPPET_COOKIE, lang, max_age=SNIPPET_COOKIE_AGE, samesite="Lax", httponly=True
+        )
+    return response

@@ -216,3 +216,50 @@ def test_an_idna_installation_shows_its_unicode_name_beside_the_ascii(
     client.force_login(personas["viewer"])
     body = client.get(url(workspace)).content.decode()
     assert "bücher.example" in body and "(xn--bcher-kva.example)" in body
+
+
+def test_a_log_row_shows_the_diagnosis_codes_and_keeps_the_explanation_folded(
+    client, personas, workspace, redis_client
+):
+    """Issue 17 #12: a row is one line high: the codes, the explanation in a <details>,
+    the date unbroken."""
+    send(workspace, user_id="y", user_hash="0" * 64)
+    buffer.flush()
+    folding.fold()
+    client.force_login(personas["viewer"])
+    body = client.get(url(workspace, "installcheck:log")).content.decode()
+    row = re.search(r'<td class="diagnosis">(.*?)</td>', body, re.S).group(1)
+    summary, explanation = re.search(
+        r'<details data-testid="diagnosis"><summary>(.*?)</summary>(.*?)</details>', row, re.S
+    ).groups()
+    assert "<code>" in summary and "<p>" not in summary
+    assert explanation.count("<p>") == summary.count("<code>") >= 1
+    assert len(re.sub(r"<[^>]+>", "", explanation)) > len(re.sub(r"<[^>]+>", "", summary))
+    assert re.search(r'<td class="nowrap" data-testid="log-time"><time ', body)
+
+
+def test_the_fold_tells_workspaces_which_origins_a_first_domain_would_refuse(
+    workspace, personas, redis_client
+):
+    """Issue 17 #6 end to end: installcheck writes the web origins seen into the workspace
+    (workspaces may not ask installcheck), and the first domain is confirmed against them."""
+    from workspaces.actions import add_trusted_domain
+    from workspaces.refusals import Refused
+
+    send_verified(workspace, "a", origin="https://shop.example.com")
+    send(workspace, user_id="b", origin="https://other.example.net")
+    send(workspace, user_id="c", origin="https://other.example.net")
+    send_verified(workspace, "m", platform="ios", app_bundle="com.acme.app", app_version="5.2")
+    buffer.flush()
+    folding.fold()
+    workspace.refresh_from_db()
+    assert {o["name"]: o["requests"] for o in workspace.web_origins_seen["origins"]} == {
+        "shop.example.com": 1,
+        "other.example.net": 2,
+    }
+    with pytest.raises(Refused) as refused:
+        add_trusted_domain(workspace, "shop.example.com", actor=personas["admin"])
+    assert refused.value.code == "confirmation_required"
+    assert [o["name"] for o in refused.value.extra["origins"]] == ["other.example.net"]
+    add_trusted_domain(workspace, "shop.example.com", confirm=True, actor=personas["admin"])
+    assert workspace.trusted_domains.count() == 1

@@ -446,3 +446,41 @@ def test_support_is_refused_alike_at_both_doors(pair, people):
     assert (answer.status_code, answer.json()["error"]) == (409, "rotation_already_open")
     assert shown(page, answer.json()["message"])
     assert len(audit(pair[0], "rotation.requested")) == len(audit(pair[1], "rotation.requested"))
+
+
+def test_retiring_an_old_secret_before_the_new_one_verified_is_refused_alike(pair, people):
+    """Issue 17 #7: finish_overlap refuses new_secret_unused at both doors; an override
+    retires the old secret, audited alike."""
+    support = make_user("both-support")
+    grant_support(support)
+    requests = []
+    for workspace in pair:
+        request = secret_rotation.open_request(
+            workspace,
+            "web",
+            mode=RotationMode.OVERLAP,
+            reason="routine",
+            ticket="T-7",
+            overlap_hours=24,
+            actor=people["admin"],
+        )
+        requests.append(secret_rotation.rotate(request.pk, actor=support))
+    (a, b), (ra, rb) = pair, requests
+    page_url = f"/w/{a.app_id}/rotations/{ra.pk}/finish"
+    api_url = f"/api/v1/workspaces/{b.app_id}/rotations/{rb.pk}/finish"
+    page = console(people["admin"]).post(page_url, follow=True)
+    answer = api(people["admin"]).post(api_url)
+    assert (answer.status_code, answer.json()["error"]) == (409, "new_secret_unused")
+    assert shown(page, answer.json()["message"])
+    for request in requests:
+        request.refresh_from_db()
+        assert request.state == "rotated"
+
+    console(people["admin"]).post(page_url, {"override": "on"})
+    api(people["admin"]).post(api_url, {"override": True}, format="json")
+    for request in requests:
+        request.refresh_from_db()
+        assert request.state == "completed"
+    done_a, done_b = audit(a, "rotation.completed"), audit(b, "rotation.completed")
+    assert [(e[0], e[2], e[4]) for e in done_a] == [(e[0], e[2], e[4]) for e in done_b]
+    assert len(done_a) == 1

@@ -23,6 +23,12 @@ def ping(client, workspace, platform="web", **fields):
     return client.post("/messenger/v1/ping", json.dumps(body), content_type="application/json")
 
 
+def mark_used(workspace, platform, version):
+    IdentitySecret.objects.filter(workspace=workspace, platform=platform, version=version).update(
+        last_used_at=timezone.now()
+    )
+
+
 def signed(secret, uid="42"):
     return {"user_id": uid, "user_hash": user_hash(secret, uid)}
 
@@ -182,6 +188,12 @@ def test_overlap_keeps_enforcement_and_both_secrets_verify_until_confirmed(
     assert ping(client, workspace, **signed(old)).json()["identity"] == "verified"
     assert ping(client, workspace, **signed(new)).json()["identity"] == "verified"
 
+    # The new secret's traffic reaches last_used_at once folded (here: by hand).
+    with pytest.raises(Refused) as refused:
+        rotation.finish_overlap(request.pk, actor=admin)
+    assert (refused.value.code, refused.value.status) == ("new_secret_unused", 409)
+    request.refresh_from_db()
+    mark_used(workspace, "web", request.new_version)
     rotation.finish_overlap(request.pk, actor=admin)
     request.refresh_from_db()
     assert request.state == RotationState.COMPLETED
@@ -231,3 +243,35 @@ def test_next_step_names_what_the_admin_must_do(workspace, personas):
     set_enforcement(workspace, "web", True, actor=personas["admin"])
     request = open_gap(workspace, personas)
     assert "Turn off enforcement on Web" in display.next_step(request)
+
+
+def test_the_old_secret_is_retired_early_only_once_the_new_one_verified_or_with_override(
+    workspace, personas
+):
+    """Issue 17 #7: "new secret deployed" is checked, not taken on trust."""
+    admin, support = personas["admin"], personas["support"]
+    request = rotation.open_request(
+        workspace,
+        "ios",
+        mode=RotationMode.OVERLAP,
+        reason="routine",
+        ticket="T-7",
+        overlap_hours=24,
+        actor=admin,
+    )
+    rotation.rotate(request.pk, actor=support)
+    request.refresh_from_db()
+    with pytest.raises(Refused) as refused:
+        rotation.finish_overlap(request.pk, actor=admin)
+    assert (refused.value.code, refused.value.status) == ("new_secret_unused", 409)
+    [banner] = display.banners(workspace, "admin")
+    assert banner["can_finish"] and not banner["new_verified"]
+    assert banner["old_secret"]["used_since_rotation"] is False
+    # The old secret still in use after the rotation is said so.
+    mark_used(workspace, "ios", request.old_version)
+    [banner] = display.banners(workspace, "admin")
+    assert banner["old_secret"]["used_since_rotation"] is True
+    rotation.finish_overlap(request.pk, actor=admin, override=True)
+    request.refresh_from_db()
+    assert request.state == RotationState.COMPLETED
+    assert "override" in request.steps.last().note

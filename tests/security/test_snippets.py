@@ -1,11 +1,13 @@
 """Each code snippet runs in its real runtime and agrees with the checker and gateway."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from html import unescape
 
 import jwt
 import pytest
@@ -163,17 +165,51 @@ def test_no_snippet_embeds_a_secret(snippet):
 # --- the page -------------------------------------------------------------------------
 
 
+def snippets_page(client, workspace, **params):
+    url = reverse("security:snippets", kwargs={"app_id": workspace.app_id})
+    return client.get(url, params)
+
+
+def code_blocks(html):
+    """{code id: the text a reader copies} of a snippets page."""
+    blocks = re.findall(r'<code id="(code-[\w-]+)" class="language-\w+">(.*?)</code>', html, re.S)
+    return {slug: unescape(re.sub(r"<[^>]+>", "", code)) for slug, code in blocks}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["admin", "developer", "viewer"])
-def test_every_member_sees_every_snippet(client, workspace, personas, role):
+def test_every_member_sees_every_snippet_one_language_at_a_time(client, workspace, personas, role):
+    """Issue 17 #11: a tab per language; each block highlighted, with its Copy button, and
+    its text exactly the tested source file."""
     client.force_login(personas[role])
-    response = client.get(reverse("security:snippets", kwargs={"app_id": workspace.app_id}))
-    html = response.content.decode()
-    assert response.status_code == 200
-    for language in ("Python (Django)", "Ruby (Rails)", "Node.js", "PHP", "Java", "Go", "C#"):
-        assert language in html
-    assert html.count("data-copy=") == len(snippets.SNIPPETS)
-    assert "createHmac(&quot;sha256&quot;, secret)" in html
+    seen = {}
+    for language, slug in snippets.LANGUAGE_SLUGS.items():
+        response = snippets_page(client, workspace, lang=slug)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f'<a href="?lang={slug}" class="active" aria-current="page">' in html
+        blocks = code_blocks(html)
+        items = [s for s in snippets.SNIPPETS if s.language == language]
+        assert sorted(blocks) == sorted(f"code-{s.slug}" for s in items)
+        for snippet in items:
+            assert f'data-copy="code-{snippet.slug}"' in html
+            assert blocks[f"code-{snippet.slug}"] == snippet.source
+        assert '<span class="' in html and "style=" not in html.split("<main", 1)[1]
+        seen.update(blocks)
+    assert len(seen) == len(snippets.SNIPPETS)
+
+
+@pytest.mark.django_db
+def test_the_snippets_page_remembers_the_language_last_chosen(client, workspace, personas):
+    client.force_login(personas["developer"])
+    first = code_blocks(snippets_page(client, workspace).content.decode())
+    assert set(first) == {f"code-{s.slug}" for s in snippets.SNIPPETS if s.language == "Python"}
+    snippets_page(client, workspace, lang="go")
+    again = code_blocks(snippets_page(client, workspace).content.decode())
+    assert set(again) == {"code-go-jwt", "code-go-hash"}
+    # An unknown language falls back to the remembered one, and is not remembered itself.
+    other = code_blocks(snippets_page(client, workspace, lang="cobol").content.decode())
+    assert set(other) == {"code-go-jwt", "code-go-hash"}
 
 
 @pytest.mark.django_db

@@ -179,6 +179,9 @@ def test_admin_finishes_an_overlap_rotation(workspace, personas):
     assert support.post(f"/api/v1/support/rotations/{pk}/rotate").status_code == 200
     url = f"/api/v1/workspaces/{workspace.app_id}/rotations/{pk}/finish"
     assert api(personas["developer"]).post(url).status_code == 403
-    finished = api(personas["admin"]).post(url)
+    unused = api(personas["admin"]).post(url)
+    assert (unused.status_code, unused.json()["error"]) == (409, "new_secret_unused")
+    assert api(personas["admin"]).post(url, {"override": "maybe"}, format="json").status_code == 400
+    finished = api(personas["admin"]).post(url, {"override": True}, format="json")
     assert finished.status_code == 200
     assert finished.json()["state"] == RotationState.COMPLETED

@@ -139,7 +139,21 @@ def test_admin_retires_the_old_secret_of_an_overlap_from_the_banner(client, work
     rotation.rotate(request.pk, actor=personas["support"])
     overview = client.get(f"/w/{workspace.app_id}/security/").content.decode()
     assert "New secret deployed: retire the old one" in overview
+    # No browser confirm() as the only guard: unused, the new secret needs the override.
+    assert "data-confirm" not in overview
+    assert 'data-testid="new-secret-unused"' in overview
+    assert 'name="override" required' in overview
     url = f"/w/{workspace.app_id}/rotations/{request.pk}/finish"
+    refused = client.post(url, follow=True).content.decode()
+    assert "has not verified any request yet" in refused
+    request.refresh_from_db()
+    assert request.state == RotationState.ROTATED
+    # Once the new secret verified traffic, no override is asked for.
+    request.workspace.identity_secrets.filter(platform="web", version=request.new_version).update(
+        last_used_at=request.updated_at
+    )
+    overview = client.get(f"/w/{workspace.app_id}/security/").content.decode()
+    assert 'data-testid="new-secret-verified"' in overview and 'name="override"' not in overview
     response = client.post(url, follow=True)
     assert "only the new one verifies now" in response.content.decode()
     request.refresh_from_db()

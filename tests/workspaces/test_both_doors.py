@@ -2,13 +2,15 @@
 so the console and the API refuse with the same message and audit alike."""
 
 import html
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import make_user, make_workspace
-from workspaces.actions import add_member
-from workspaces.models import AuditEvent
+from workspaces.actions import add_member, record_origins_seen
+from workspaces.models import AuditEvent, TrustedDomain
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +67,70 @@ def test_a_domain_is_added_and_audited_alike_and_a_duplicate_refused_alike(clien
     page, answer = both(client, admin, spaces, "shop.example.com")
     assert (answer.status_code, answer.json()["error"]) == (409, "duplicate_domain")
     assert html.escape(answer.json()["message"]) in page.content.decode()
+
+
+def seen(workspace, *origins):
+    """What installcheck records after a fold: (name, days ago, requests)."""
+    now = timezone.now()
+    record_origins_seen(
+        workspace.pk,
+        [
+            {"name": name, "last_seen": now - timedelta(days=days), "requests": requests}
+            for name, days, requests in origins
+        ],
+    )
+
+
+def test_a_first_domain_is_confirmed_against_the_other_origins_seen_alike(client, pair):
+    """Issue 17 #6: the first domain refuses every other origin; both doors say which."""
+    admin, spaces = pair
+    for workspace in spaces:
+        seen(
+            workspace,
+            ("shop.example.com", 0, 40),
+            ("staging.example.net", 1, 12),
+            ("(no origin)", 2, 3),
+            ("gone.example.org", 9, 50),  # outside the 7 days
+        )
+    page, answer = both(client, admin, spaces, "shop.example.com")
+    body = answer.json()
+    assert (answer.status_code, body["error"], body["reason"]) == (
+        409,
+        "confirmation_required",
+        "other_origins_seen",
+    )
+    assert [(o["name"], o["requests"]) for o in body["origins"]] == [
+        ("staging.example.net", 12),
+        ("(no origin)", 3),
+    ]
+    assert body["window_days"] == 7
+    content = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="confirmation"' in content
+    assert html.escape(body["message"]) in content
+    assert "staging.example.net" in content and "gone.example.org" not in content
+    assert not TrustedDomain.objects.exists()
+
+    a, b = spaces
+    client.post(f"/w/{a.app_id}/trusted-domains/", {"domain": "shop.example.com", "confirm": "on"})
+    api = APIClient()
+    api.force_authenticate(admin)
+    url = f"/api/v1/workspaces/{b.app_id}/trusted-domains/"
+    assert api.post(url, {"domain": "shop.example.com", "confirm": True}, "json").status_code == 201
+    rows = [
+        AuditEvent.objects.values_list("target", "after").get(
+            workspace=w, action="trusted_domain.added"
+        )
+        for w in spaces
+    ]
+    assert rows[0] == rows[1] == ("shop.example.com", {"domains": ["shop.example.com"]})
+    # A second domain narrows nothing further: no confirmation.
+    page, answer = both(client, admin, spaces, "staging.example.net")
+    assert page.status_code == 302 and answer.status_code == 201
+
+
+def test_a_first_domain_covering_every_origin_seen_needs_no_confirmation(client, pair):
+    admin, spaces = pair
+    for workspace in spaces:
+        seen(workspace, ("www.example.com", 0, 5), ("app.example.com", 1, 5))
+    page, answer = both(client, admin, spaces, "*.example.com")
+    assert page.status_code == 302 and answer.status_code == 201

@@ -13,13 +13,19 @@ from ..auth import client_ip
 from .errors import error_responses
 from .pagination import PAGE_PARAMETERS, paginate, paginated
 from .query import text_param
-from .serializers import DomainField
+from .serializers import DomainField, FlagField
 
 
 class TrustedDomainSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     domain = DomainField()
     created_at = serializers.DateTimeField(read_only=True)
+    confirm = FlagField(
+        default=False,
+        write_only=True,
+        help_text="Needed for the first domain when other web origins used the messenger in "
+        "the last 7 days (otherwise 409 confirmation_required with their list in `origins`).",
+    )
 
 
 class AuditEventSerializer(serializers.Serializer):
@@ -52,6 +58,11 @@ class AuditEventSerializer(serializers.Serializer):
     examples=[
         OpenApiExample("A host", value={"domain": "shop.example.com"}, request_only=True),
         OpenApiExample("Its subdomains", value={"domain": "*.example.com"}, request_only=True),
+        OpenApiExample(
+            "A first domain, other origins seen",
+            value={"domain": "shop.example.com", "confirm": True},
+            request_only=True,
+        ),
     ],
     responses={201: TrustedDomainSerializer, **error_responses(400, 403, 404, 409)},
 )
@@ -65,7 +76,11 @@ def trusted_domain_list(request, app_id):
     serializer = TrustedDomainSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     entry = add_trusted_domain(
-        workspace, serializer.validated_data["domain"], actor=request.user, ip=client_ip(request)
+        workspace,
+        serializer.validated_data["domain"],
+        confirm=serializer.validated_data["confirm"],
+        actor=request.user,
+        ip=client_ip(request),
     )
     return Response(TrustedDomainSerializer(entry).data, status=201)
 

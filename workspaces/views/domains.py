@@ -13,6 +13,7 @@ from ..forms import TrustedDomainForm
 from ..refusals import Refused, show_on_form
 
 ADMIN_ONLY = "Only workspace admins can change trusted domains."
+CONFIRMATION_REQUIRED = "confirmation_required"
 
 
 def _shown(domain):
@@ -27,6 +28,7 @@ def trusted_domains(request, app_id):
     workspace = workspace_for(request.user, app_id, need="view")
     is_admin = can(workspace.role, "admin")
     form = TrustedDomainForm()
+    confirmation = None
     if request.method == "POST":
         if not is_admin:
             raise Forbidden(ADMIN_ONLY)
@@ -36,14 +38,28 @@ def trusted_domains(request, app_id):
                 entry = add_trusted_domain(
                     workspace,
                     form.cleaned_data["domain"],
+                    confirm=request.POST.get("confirm") == "on",
                     actor=request.user,
                     ip=client_ip(request),
                 )
             except Refused as refusal:
-                show_on_form(form, refusal)
+                if refusal.code == CONFIRMATION_REQUIRED:
+                    confirmation = refusal
+                else:
+                    show_on_form(form, refusal)
             else:
                 messages.success(request, f"{_shown(entry.domain)} is now a trusted domain.")
                 return redirect("workspaces:trusted-domains", app_id=workspace.app_id)
+    if confirmation is not None:
+        return render(
+            request,
+            "workspaces/confirm_first_domain.html",
+            {
+                "workspace": workspace,
+                "domain": form.cleaned_data["domain"],
+                "confirmation": confirmation,
+            },
+        )
     return render(
         request,
         "workspaces/trusted_domains.html",

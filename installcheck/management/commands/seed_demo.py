@@ -97,7 +97,8 @@ def _trust_demo_domains(workspace, admin):
     )
     for domain in DEMO_DOMAINS:
         if domain not in present:
-            add_trusted_domain(workspace, domain, actor=admin)
+            # Chosen to cover the seeded traffic: no confirmation to ask anyone for.
+            add_trusted_domain(workspace, domain, confirm=True, actor=admin)
 
 
 def _write_shop_config(workspace):
