@@ -123,10 +123,11 @@ def debug_token(workspace, token, *, actor, ip=None, now=None):
     keys = [
         jwt_debug.DebugKey(
             kid=k.kid,
-            key=k.plaintext(),
+            key=k.public_key if k.is_public else k.plaintext(),
             state=k.state(now),
             valid_until=k.valid_until,
             revoked_at=k.revoked_at,
+            algorithm=k.algorithm,
         )
         for k in MessengerKey.objects.filter(workspace=workspace)
     ]
