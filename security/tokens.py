@@ -292,21 +292,29 @@ def verify(token, candidates, now):
         return TokenResult(code=JWT_BAD_ALGORITHM)
     if not EMBEDDED_KEY_HEADERS.isdisjoint(header):
         return TokenResult(code=JWT_EMBEDDED_KEY)
-    usable = [c for c in candidates if c.usable_at(now)]
-    if alg != ALGORITHM and not any(c.algorithm == alg for c in usable):
-        # No key of this workspace allows this algorithm at all.
-        return TokenResult(code=JWT_BAD_ALGORITHM)
     if "kid" in header:
         kid = header["kid"]
-        usable = [c for c in usable if isinstance(kid, str) and c.kid == kid]
+        usable = [
+            c for c in candidates if c.usable_at(now) and isinstance(kid, str) and c.kid == kid
+        ]
         if not usable:
             return TokenResult(code=JWT_UNKNOWN_KEY)
         if usable[0].algorithm != alg:
+            if alg != ALGORITHM and not any(
+                c.algorithm == alg and c.usable_at(now) for c in candidates
+            ):
+                # No key of this workspace allows this algorithm at all.
+                return TokenResult(code=JWT_BAD_ALGORITHM)
             return TokenResult(code=JWT_ALGORITHM_NOT_ALLOWED, kid=usable[0].kid)
-    elif alg != ALGORITHM and len(usable) > 1:
-        return TokenResult(code=JWT_KID_REQUIRED)
+    elif alg != ALGORITHM:
+        pinned = [c for c in candidates if c.usable_at(now) and c.algorithm == alg]
+        if not pinned:
+            return TokenResult(code=JWT_BAD_ALGORITHM)
+        if sum(1 for c in candidates if c.usable_at(now)) > 1:
+            return TokenResult(code=JWT_KID_REQUIRED)
+        usable = pinned
     else:
-        usable = [c for c in usable if c.algorithm == alg]
+        usable = [c for c in candidates if c.usable_at(now) and c.algorithm == ALGORITHM]
         if not usable:
             return TokenResult(code=JWT_INVALID_SIGNATURE)
     for candidate in usable:
