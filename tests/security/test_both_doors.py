@@ -6,6 +6,8 @@ import html
 from unittest import mock
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
@@ -446,3 +448,27 @@ def test_support_is_refused_alike_at_both_doors(pair, people):
     assert (answer.status_code, answer.json()["error"]) == (409, "rotation_already_open")
     assert shown(page, answer.json()["message"])
     assert len(audit(pair[0], "rotation.requested")) == len(audit(pair[1], "rotation.requested"))
+
+
+def test_a_public_key_is_registered_refused_and_audited_alike(pair, people):
+    a, b = pair
+    key = ec.generate_private_key(ec.SECP256R1())
+    secret = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    body = {"algorithm": "ES256", "public_key": secret, "kid": "srv-1"}
+    page = console(people["admin"]).post(f"/w/{a.app_id}/jwt/public-keys", body)
+    answer = api(people["admin"]).post(f"/api/v1/workspaces/{b.app_id}/jwt-keys/", body)
+    assert (answer.status_code, answer.json()["error"]) == (400, "private_key")
+    assert page.status_code == 400 and shown(page, answer.json()["message"])
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    body["public_key"] = public.decode()
+    assert console(people["admin"]).post(f"/w/{a.app_id}/jwt/public-keys", body).status_code == 302
+    answer = api(people["admin"]).post(f"/api/v1/workspaces/{b.app_id}/jwt-keys/", body)
+    assert answer.status_code == 201
+    assert audit(a, "jwt_key.registered") == audit(b, "jwt_key.registered")
+    assert len(audit(a, "jwt_key.registered")) == 1
