@@ -5,6 +5,7 @@ import json
 from io import StringIO
 
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.core.management import call_command
@@ -12,14 +13,16 @@ from django.urls import reverse
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from rest_framework.test import APIClient
 
-from security import public_keys
+from security import public_keys, startup
 from security.actions.jwt_keys import (
     register_public_key,
     reveal_messenger_key,
     revoke_messenger_key,
 )
+from security.actions.tools import check_hash
+from security.hashing import user_hash
 from security.models import MessengerKey
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, secret_of
 from workspaces.models import AuditEvent, ConfigGeneration
 from workspaces.refusals import Refused
 
@@ -342,3 +345,23 @@ def test_only_admins_see_the_register_form(client, workspace, personas, role):
     assert 'data-testid="public-key-form"' not in client.get(page(workspace)).content.decode()
     client.force_login(personas["admin"])
     assert 'data-testid="public-key-form"' in client.get(page(workspace)).content.decode()
+
+
+# --- encrypted-secret machinery ignores public keys ------------------------------------
+
+
+def test_a_public_key_leaves_the_start_check_master_key_rotation_and_checker_working(
+    workspace, personas, settings
+):
+    register(workspace, personas, "ES256", public_pem(private("ES256")), kid="server-1")
+    assert startup.unreadable_secrets()[1] == []
+    settings.VERITY_ENCRYPTION_KEYS = [
+        Fernet.generate_key().decode(),
+        *settings.VERITY_ENCRYPTION_KEYS,
+    ]
+    call_command("rotate_master_key", stdout=StringIO())
+    assert MessengerKey.objects.get(kid="server-1").ciphertext == ""
+    wrong = user_hash("x" * 64, "42")
+    result = check_hash(workspace, personas["admin"], platform="web", user_id="42", user_hash=wrong)
+    assert result is not None
+    assert secret_of(workspace, "web")
