@@ -34,7 +34,8 @@ FIELD_HELP = {
     "email": "The logged-in user's email, when no user_id is sent.",
     "user_hash": "Hex HMAC-SHA256 of the user_id (or the email), keyed with the platform's "
     "identity verification secret.",
-    "user_jwt": "An HS256 JWT signed with a messenger key of the workspace, carrying user_id.",
+    "user_jwt": "A JWT carrying user_id: HS256 signed with a messenger key of the workspace, "
+    "or ES256, EdDSA or RS256 signed with the private key of a registered public key.",
     "app_bundle": "iOS/Android: the app's bundle id (names the installation).",
     "app_version": "The app's or site's version, shown in the installation table; a platform "
     "may enforce from a minimum version (semantic versioning, 1 to 4 numeric components; a "

@@ -4,10 +4,12 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from . import public_keys
 from .actions.jwt_keys import END_NOW, KEEP
 from .gateway import MAX_BODY_BYTES, MAX_IDENTIFIER_LENGTH, MAX_USER_HASH_LENGTH
-from .models import RotationMode, RotationReason
+from .models import KeyAlgorithm, RotationMode, RotationReason
 from .reauth import MAX_PASSWORD_LENGTH, REAUTH_SECONDS
+from .tokens import PUBLIC_KEY_ALGORITHMS
 from .validators import (
     DEFAULT_GRACE_HOURS,
     GRACE_HOURS,
@@ -108,6 +110,30 @@ class RotateForm(forms.Form):
     def clean_older_key(self):
         # "" is "not answered": the action refuses with the keys in grace (older_key_in_grace).
         return self.cleaned_data.get("older_key") or None
+
+
+class PublicKeyForm(forms.Form):
+    algorithm = forms.ChoiceField(
+        label="Algorithm",
+        choices=[(a, KeyAlgorithm(a).label) for a in PUBLIC_KEY_ALGORITHMS],
+    )
+    public_key = forms.CharField(
+        label="Public key",
+        max_length=public_keys.MAX_LENGTH,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
+        help_text="PEM (-----BEGIN PUBLIC KEY-----) or a JWK. Never the private key: it stays "
+        "on your server.",
+    )
+    kid = forms.CharField(
+        label="kid (optional)",
+        required=False,
+        max_length=32,
+        help_text="The kid your server puts in the token's header; generated when empty.",
+    )
+
+    def clean_kid(self):
+        return self.cleaned_data.get("kid") or None
 
 
 class TokenForm(forms.Form):

@@ -67,7 +67,23 @@ MESSAGES = {
         "JSON header and payload, numeric exp/nbf/iat)."
     ),
     tokens.JWT_BAD_ALGORITHM: (
-        "The user_jwt must be signed with HS256; no other algorithm is accepted."
+        "The user_jwt must be signed with HS256 and a messenger key, or with ES256, EdDSA or "
+        "RS256 and the private key of a public key registered in this workspace; its alg is "
+        "none of the algorithms this workspace's keys allow."
+    ),
+    tokens.JWT_ALGORITHM_NOT_ALLOWED: (
+        "The user_jwt's kid names a key pinned to another algorithm than the token's alg. "
+        "Each key verifies one algorithm only: sign with the algorithm the key was "
+        "registered for."
+    ),
+    tokens.JWT_KID_REQUIRED: (
+        "The user_jwt is signed with a public-key algorithm but has no kid, and this "
+        "workspace has more than one key. Put the kid of the registered public key in the "
+        "token's header."
+    ),
+    tokens.JWT_EMBEDDED_KEY: (
+        "The user_jwt's header carries or points at a key (jwk, jku, x5u or x5c). Keys are "
+        "registered in the console, never taken from the token: leave those headers out."
     ),
     tokens.JWT_UNKNOWN_KEY: (
         "The user_jwt's kid names no valid messenger key of this workspace (unknown, "

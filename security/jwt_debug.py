@@ -23,9 +23,9 @@ JWT_KEY_GRACE_ENDED = "jwt_key_grace_ended"
 JWT_SIGNED_WITH_IDENTITY_SECRET = "jwt_signed_with_identity_secret"
 JWT_USER_ID_NOT_STRING = "jwt_user_id_not_string"
 
-# Key states, as MessengerKey.state() names them.
-CURRENT, GRACE, EXPIRED, REVOKED = "current", "grace", "expired", "revoked"
-USABLE_STATES = (CURRENT, GRACE)
+# Key states, as MessengerKey.state() names them (ACTIVE: a registered public key).
+CURRENT, GRACE, EXPIRED, REVOKED, ACTIVE = "current", "grace", "expired", "revoked", "active"
+USABLE_STATES = (CURRENT, GRACE, ACTIVE)
 TIME_CLAIMS = tokens.TIME_CLAIMS
 # jwt_malformed, when the token is well formed but for its time claims' types.
 TIMES_NOT_NUMBERS = (
@@ -39,8 +39,21 @@ MESSAGES = {
         "separated by dots, with a JSON object as header and as payload."
     ),
     tokens.JWT_BAD_ALGORITHM: (
-        "The header's alg is {alg}; the messenger accepts only HS256. Sign with HS256 and "
-        "your messenger key."
+        "The header's alg is {alg}; this workspace's keys allow {allowed}. Sign with HS256 "
+        "and your messenger key, or with the private key of a public key registered for "
+        "that algorithm."
+    ),
+    tokens.JWT_ALGORITHM_NOT_ALLOWED: (
+        "The header's alg is {alg}, but key {kid} is pinned to {key_alg}: each key verifies "
+        "one algorithm only. Sign with {key_alg}, or name the kid of a key registered for {alg}."
+    ),
+    tokens.JWT_KID_REQUIRED: (
+        "The token is signed with {alg} but has no kid, and this workspace has more than one "
+        "key. Put the kid of the registered public key in the header."
+    ),
+    tokens.JWT_EMBEDDED_KEY: (
+        "The header carries or points at a key ({names}). The gateway never takes a key from "
+        "the token: leave those headers out; keys are registered on the JWT keys page."
     ),
     tokens.JWT_UNKNOWN_KEY: (
         "The header's kid {kid} names no messenger key of this workspace. Use the kid of the "
@@ -81,10 +94,11 @@ class DebugKey:
     """A messenger key of the workspace as the debugger sees it."""
 
     kid: str
-    key: str
+    key: str  # the HS256 secret, or a public key's PEM
     state: str
     valid_until: datetime | None = None
     revoked_at: datetime | None = None
+    algorithm: str = tokens.ALGORITHM
 
 
 @dataclass
@@ -149,12 +163,12 @@ def relative(moment, now, past="{} ago", future="in {}"):
     return (future if delta > 0 else past).format(_span(delta))
 
 
-def _signs(token, key):
-    """True if ``key`` (a string, used as UTF-8) made the HS256 signature of ``token``."""
+def _signs(token, key, algorithm=tokens.ALGORITHM):
+    """True if ``key`` made the ``algorithm`` signature of ``token``: an HS256 secret (a
+    string, used as UTF-8) or a public key's PEM, pinned to its one algorithm."""
+    material = key.encode("utf-8") if algorithm == tokens.ALGORITHM else key
     try:
-        jwt.api_jws.PyJWS().decode_complete(
-            token, key.encode("utf-8"), algorithms=[tokens.ALGORITHM]
-        )
+        jwt.api_jws.PyJWS().decode_complete(token, material, algorithms=[algorithm])
     except (jwt.InvalidTokenError, ValueError, TypeError):
         return False
     return True
@@ -250,18 +264,30 @@ def _check_signer(token, header, keys, identity_secrets, now, findings):
     """Which key signed the token; adds key findings; returns (the ``key`` dict or None,
     whether that key made the signature)."""
     named = header.get("kid") if "kid" in header else None
+    alg = header["alg"]
     if "kid" in header:
         matching = [k for k in keys if k.kid == named]
         if not matching:
             findings.add(tokens.JWT_UNKNOWN_KEY, kid=json.dumps(named))
             candidates = []
+        elif matching[0].algorithm != alg:
+            key = matching[0]
+            findings.add(
+                tokens.JWT_ALGORITHM_NOT_ALLOWED,
+                alg=json.dumps(alg),
+                kid=key.kid,
+                key_alg=key.algorithm,
+            )
+            return _key_info(key, "kid"), False
         else:
             candidates = matching
     else:
-        # Without a kid the gateway tries every usable key; we try every known key so we
-        # can say when it was a revoked or expired one.
-        candidates = sorted(keys, key=lambda k: k.state not in USABLE_STATES)
-    signer = next((k for k in candidates if _signs(token, k.key)), None)
+        # Without a kid the gateway tries every usable key of the token's algorithm; we
+        # try every known one so we can say when it was a revoked or expired one.
+        candidates = sorted(
+            (k for k in keys if k.algorithm == alg), key=lambda k: k.state not in USABLE_STATES
+        )
+    signer = next((k for k in candidates if _signs(token, k.key, alg)), None)
     if signer is not None:
         if signer.state == REVOKED:
             findings.add(JWT_KEY_REVOKED, kid=signer.kid)
@@ -269,7 +295,9 @@ def _check_signer(token, header, keys, identity_secrets, now, findings):
             ended = relative(signer.valid_until, now) if signer.valid_until else "already"
             findings.add(JWT_KEY_GRACE_ENDED, kid=signer.kid, when=ended)
         return _key_info(signer, "kid" if "kid" in header else "signature"), True
-    platform = next((p for p, secret in identity_secrets if _signs(token, secret)), None)
+    platform = None
+    if alg == tokens.ALGORITHM:
+        platform = next((p for p, secret in identity_secrets if _signs(token, secret)), None)
     if platform is not None:
         findings.add(JWT_SIGNED_WITH_IDENTITY_SECRET, platform=platform)
     elif candidates:
@@ -307,8 +335,12 @@ def debug(token, keys, identity_secrets, now):
         return result
     result.header = header
     alg = header.get("alg")
-    if alg != tokens.ALGORITHM:
-        findings.add(tokens.JWT_BAD_ALGORITHM, alg=json.dumps(alg))
+    allowed = [a for a in (tokens.ALGORITHM, *tokens.PUBLIC_KEY_ALGORITHMS) if a in _allowing(keys)]
+    embedded = sorted(tokens.EMBEDDED_KEY_HEADERS.intersection(header))
+    if embedded:
+        findings.add(tokens.JWT_EMBEDDED_KEY, names=", ".join(embedded))
+    if alg not in allowed:
+        findings.add(tokens.JWT_BAD_ALGORITHM, alg=json.dumps(alg), allowed=", ".join(allowed))
     else:
         result.key, result.signature_verified = _check_signer(
             token, header, keys, identity_secrets, now, findings
@@ -322,7 +354,10 @@ def debug(token, keys, identity_secrets, now):
         findings.add(JWT_USER_ID_NOT_STRING, type=type(user_id).__name__)
     usable = [
         tokens.KeyCandidate(
-            kid=k.kid, key=k.key, valid_until=None if k.state == CURRENT else k.valid_until
+            kid=k.kid,
+            key=k.key,
+            valid_until=None if k.state in (CURRENT, ACTIVE) else k.valid_until,
+            algorithm=k.algorithm,
         )
         for k in keys
         if k.state in USABLE_STATES
@@ -337,8 +372,17 @@ def debug(token, keys, identity_secrets, now):
     return result
 
 
+def _allowing(keys):
+    """The algorithms some key of the workspace (any state) is pinned to; HS256 always
+    (the messenger keys Verity generates)."""
+    return {tokens.ALGORITHM, *(k.algorithm for k in keys)}
+
+
 def _fallback_values(code, header):
     return {
+        "allowed": "",
+        "key_alg": "",
+        "names": "",
         "alg": json.dumps(header.get("alg")),
         "kid": json.dumps(header.get("kid")),
         "when": "",

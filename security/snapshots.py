@@ -24,8 +24,9 @@ from django.utils import timezone
 
 from workspaces.models import ConfigGeneration, TrustedDomain, Workspace
 
+from . import public_keys
 from .gateway import PlatformConfig, SecretCandidate, VersionPolicy, WorkspaceConfig
-from .models import IdentitySecret, MessengerKey, PlatformSettings, SecretState
+from .models import IdentitySecret, KeyAlgorithm, MessengerKey, PlatformSettings, SecretState
 from .tokens import KeyCandidate
 from .vocabulary import PLATFORMS
 
@@ -66,16 +67,9 @@ def load_config(app_id, now=None):
             version_policy=version_policy(row),
         )
     keys = MessengerKey.objects.filter(workspace=workspace, revoked_at__isnull=True).filter(
-        Q(is_current=True) | Q(valid_until__gt=now)
+        Q(is_current=True) | Q(valid_until__gt=now) | ~Q(algorithm=KeyAlgorithm.HS256)
     )
-    jwt_keys = tuple(
-        KeyCandidate(
-            kid=key.kid,
-            key=key.plaintext(),
-            valid_until=None if key.is_current else key.valid_until,
-        )
-        for key in keys.order_by("-is_current", "-created_at")
-    )
+    jwt_keys = tuple(key_candidate(key) for key in keys.order_by("-is_current", "-created_at"))
     domains = tuple(
         TrustedDomain.objects.filter(workspace=workspace).values_list("domain", flat=True)
     )
@@ -87,6 +81,23 @@ def load_config(app_id, now=None):
         trusted_domains=domains,
         version=workspace.config_version,
         diagnosis_extras=LazyDiagnosisExtras(workspace.id),
+    )
+
+
+def key_candidate(key):
+    """The gateway's view of a MessengerKey: an HS256 secret decrypted, or a public key
+    loaded once here so no token pays for parsing it."""
+    if key.is_public:
+        return KeyCandidate(
+            kid=key.kid,
+            key=key.public_key,
+            algorithm=key.algorithm,
+            verifier=public_keys.prepare(key.algorithm, key.public_key),
+        )
+    return KeyCandidate(
+        kid=key.kid,
+        key=key.plaintext(),
+        valid_until=None if key.is_current else key.valid_until,
     )
 
 

@@ -1,21 +1,34 @@
-"""The messenger JWT method: pure verification of HS256 tokens against a key set.
+"""The messenger JWT method: pure verification of tokens against a key set.
 
-A ``KeyCandidate`` is (kid, key, valid_until): the key as the customer holds it (a
-string, used as UTF-8 bytes like every JWT library does) and, for a key in its grace
-period, the moment it stops verifying. Revoked keys are never passed in.
+A ``KeyCandidate`` is (kid, key, valid_until, algorithm, verifier): for an HS256 key,
+the key as the customer holds it (a string, used as UTF-8 bytes like every JWT library
+does); for a public key (ES256, EdDSA, RS256), its PEM and, as ``verifier``, the key
+already loaded by ``security.public_keys.prepare``. ``valid_until`` is, for a key in its
+grace period, the moment it stops verifying. Revoked keys are never passed in.
+
+Each key is pinned to its one algorithm (RFC 8725 §3.1): a token verifies only against
+keys whose ``algorithm`` is its header's ``alg``, so an HS256 token never meets a public
+key (the public key's bytes as an HMAC secret) and a public-key token never an HS256
+key. A header that carries or points at a key (``jwk``, ``jku``, ``x5u``, ``x5c``) is
+refused: keys come from the workspace only, never from the token.
 """
 
 import sys
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import jwt
 
 LEEWAY_SECONDS = 30
-ALGORITHM = "HS256"
+ALGORITHM = "HS256"  # the messenger keys Verity generates (shared secrets)
+ES256, EDDSA, RS256 = "ES256", "EdDSA", "RS256"
+PUBLIC_KEY_ALGORITHMS = (ES256, EDDSA, RS256)
+ALGORITHMS = frozenset((ALGORITHM, *PUBLIC_KEY_ALGORITHMS))
+# Headers that carry a key or say where to fetch one: never trusted (RFC 8725 §3.10).
+EMBEDDED_KEY_HEADERS = frozenset(("jwk", "jku", "x5u", "x5c"))
 TIME_CLAIMS = ("exp", "nbf", "iat")
 
 JWT_MALFORMED = "jwt_malformed"
@@ -26,6 +39,9 @@ JWT_EXPIRED = "jwt_expired"
 JWT_NOT_YET_VALID = "jwt_not_yet_valid"
 JWT_MISSING_USER_ID = "jwt_missing_user_id"
 JWT_USER_MISMATCH = "jwt_user_mismatch"
+JWT_ALGORITHM_NOT_ALLOWED = "jwt_algorithm_not_allowed"
+JWT_KID_REQUIRED = "jwt_kid_required"
+JWT_EMBEDDED_KEY = "jwt_embedded_key"
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,9 @@ class KeyCandidate:
     kid: str
     key: str
     valid_until: datetime | None = None
+    algorithm: str = ALGORITHM
+    # A public key loaded once per snapshot (security.public_keys.prepare); None for HS256.
+    verifier: object = field(default=None, compare=False, repr=False)
 
     def usable_at(self, now):
         return self.valid_until is None or self.valid_until > now
@@ -209,11 +228,15 @@ def numeric_dates(claims):
     return True
 
 
-def _decode(token, key):
-    """PyJWT's verification of ``token`` with ``key``, remembered while it holds."""
+def _decode(token, candidate):
+    """PyJWT's verification of ``token`` with ``candidate``, remembered while it holds."""
+    key = candidate.key
     claims = verified_tokens.get(token, key)
     if claims is None:
-        claims = _pyjwt_decode(token, key)
+        if candidate.algorithm == ALGORITHM:
+            claims = _pyjwt_decode(token, key)
+        else:
+            claims = _pyjwt_decode_public(token, candidate)
         if not numeric_dates(claims):
             raise jwt.DecodeError("exp, nbf and iat must be JSON numbers")
         verified_tokens.put(token, key, claims)
@@ -230,42 +253,73 @@ def _time_failure(token, code):
     return code if numeric_dates(claims) else JWT_MALFORMED
 
 
+# Only user_id is ours to check; sub/jti/aud/iss belong to the customer.
+_OPTIONS = {"verify_aud": False, "verify_iss": False, "verify_sub": False, "verify_jti": False}
+
+
 def _pyjwt_decode(token, key):
     # PyJWT checks exp/nbf/iat against the wall clock; ``now`` in ``verify`` only
     # decides which keys are still inside their grace period.
     return jwt.decode(
+        token, key.encode("utf-8"), algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS, options=_OPTIONS
+    )
+
+
+def _pyjwt_decode_public(token, candidate):
+    # The one algorithm the key is pinned to; PyJWT's cryptography backend verifies.
+    return jwt.decode(
         token,
-        key.encode("utf-8"),
-        algorithms=[ALGORITHM],
+        candidate.verifier if candidate.verifier is not None else candidate.key,
+        algorithms=[candidate.algorithm],
         leeway=LEEWAY_SECONDS,
-        # Only user_id is ours to check; sub/jti/aud/iss belong to the customer.
-        options={
-            "verify_aud": False,
-            "verify_iss": False,
-            "verify_sub": False,
-            "verify_jti": False,
-        },
+        options=_OPTIONS,
     )
 
 
 def verify(token, candidates, now):
-    """Verify ``token`` against the keys in ``candidates`` that are usable at ``now``."""
+    """Verify ``token`` against the keys in ``candidates`` that are usable at ``now``.
+
+    The header's ``alg`` picks the keys: only those pinned to it are ever tried. An HS256
+    token without ``kid`` tries every usable HS256 key (as before public keys existed, so
+    rotation needs no kid); a public-key token needs a ``kid`` once the workspace has more
+    than one usable key.
+    """
     header = unverified_header(token)
     if header is None:
         return TokenResult(code=JWT_MALFORMED)
-    if header.get("alg") != ALGORITHM:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ALGORITHMS:
         return TokenResult(code=JWT_BAD_ALGORITHM)
-    usable = [c for c in candidates if c.usable_at(now)]
+    if not EMBEDDED_KEY_HEADERS.isdisjoint(header):
+        return TokenResult(code=JWT_EMBEDDED_KEY)
     if "kid" in header:
         kid = header["kid"]
-        usable = [c for c in usable if isinstance(kid, str) and c.kid == kid]
+        usable = [
+            c for c in candidates if c.usable_at(now) and isinstance(kid, str) and c.kid == kid
+        ]
         if not usable:
             return TokenResult(code=JWT_UNKNOWN_KEY)
-    elif not usable:
-        return TokenResult(code=JWT_INVALID_SIGNATURE)
+        if usable[0].algorithm != alg:
+            if alg != ALGORITHM and not any(
+                c.algorithm == alg and c.usable_at(now) for c in candidates
+            ):
+                # No key of this workspace allows this algorithm at all.
+                return TokenResult(code=JWT_BAD_ALGORITHM)
+            return TokenResult(code=JWT_ALGORITHM_NOT_ALLOWED, kid=usable[0].kid)
+    elif alg != ALGORITHM:
+        pinned = [c for c in candidates if c.usable_at(now) and c.algorithm == alg]
+        if not pinned:
+            return TokenResult(code=JWT_BAD_ALGORITHM)
+        if sum(1 for c in candidates if c.usable_at(now)) > 1:
+            return TokenResult(code=JWT_KID_REQUIRED)
+        usable = pinned
+    else:
+        usable = [c for c in candidates if c.usable_at(now) and c.algorithm == ALGORITHM]
+        if not usable:
+            return TokenResult(code=JWT_INVALID_SIGNATURE)
     for candidate in usable:
         try:
-            claims = _decode(token, candidate.key)
+            claims = _decode(token, candidate)
         except jwt.InvalidSignatureError:
             continue
         except jwt.ExpiredSignatureError:

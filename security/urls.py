@@ -28,6 +28,11 @@ urlpatterns = [
     path("w/<app_id:app_id>/snippets/", tools.snippet_list, name="snippets"),
     path("w/<app_id:app_id>/jwt/", jwt_keys.keys, name="jwt-keys"),
     path("w/<app_id:app_id>/jwt/rotate", jwt_keys.rotate, name="jwt-rotate"),
+    path(
+        "w/<app_id:app_id>/jwt/public-keys",
+        jwt_keys.register_public_key,
+        name="jwt-register",
+    ),
     path("w/<app_id:app_id>/jwt/debugger/", tools.jwt_debugger, name="jwt-debugger"),
     path("w/<app_id:app_id>/jwt/<str:kid>/revoke", jwt_keys.revoke, name="jwt-revoke"),
     path("w/<app_id:app_id>/jwt/<str:kid>/reveal", reveal.key, name="jwt-reveal"),

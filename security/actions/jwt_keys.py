@@ -1,10 +1,12 @@
-"""State changes of messenger JWT keys: rotate, revoke, reveal.
+"""State changes of messenger JWT keys: rotate, register a public key, revoke, reveal.
 
 Each change runs in a transaction, locks the workspace's keys (select_for_update), checks
 its precondition, writes an audit event (never the key) and bumps the config generation
 so every gateway process obeys within 1 s (workspaces.actions.mark_config_changed).
 """
 
+import hashlib
+import re
 from datetime import timedelta
 
 from django.db import transaction
@@ -13,7 +15,7 @@ from django.utils import timezone
 from workspaces.actions import mark_config_changed, record_audit
 from workspaces.refusals import Refused
 
-from .. import crypto, jwt_debug, reauth
+from .. import crypto, jwt_debug, public_keys, reauth
 from ..models import MessengerKey
 from ..validators import DEFAULT_GRACE_HOURS, checked, validate_grace_hours
 
@@ -31,9 +33,12 @@ def workspace_keys(workspace):
 
 
 def key_summary(key, now):
-    """What anyone allowed to see the keys page may know about a key (no material)."""
+    """What anyone allowed to see the keys page may know about a key (no secret)."""
     return {
         "kid": key.kid,
+        "algorithm": key.algorithm,
+        # A public key is not a secret: shown whole. An HS256 key is only ever revealed.
+        "public_key": key.public_key if key.is_public else None,
         "state": key.state(now),
         "is_current": key.is_current,
         "created_at": key.created_at,
@@ -124,6 +129,57 @@ def rotate_messenger_key(workspace, *, grace_hours, older_key=None, actor, ip=No
     return key
 
 
+KID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
+
+
+@transaction.atomic
+def register_public_key(workspace, *, algorithm, public_key, kid=None, actor, ip=None, now=None):
+    """Register a public key (ES256, EdDSA or RS256) that verifies tokens the customer signs
+    with its own private key. It verifies until revoked, beside the HS256 keys; a private
+    key, a key of another type, a short RSA key or garbage is refused (400, field
+    ``public_key``). Returns the new MessengerKey."""
+    now = now or timezone.now()
+    try:
+        pem = public_keys.load(algorithm, public_key)
+    except public_keys.KeyRefused as refusal:
+        field = "algorithm" if refusal.code == "invalid_algorithm" else "public_key"
+        raise Refused(refusal.code, refusal.message, status=400, field=field) from None
+    if kid is not None and not KID_PATTERN.fullmatch(kid):
+        raise Refused(
+            "invalid_kid",
+            "A kid is 1 to 32 letters, digits, dots, dashes or underscores.",
+            status=400,
+            field="kid",
+        )
+    existing = {k.kid for k in _locked_keys(workspace)}
+    if kid in existing:
+        raise Refused(
+            "kid_taken", f"This workspace already has a key {kid}.", status=409, field="kid"
+        )
+    if kid is None:
+        kid = crypto.new_kid()
+        while kid in existing:
+            kid = crypto.new_kid()
+    key = MessengerKey.objects.create(
+        workspace=workspace,
+        kid=kid,
+        algorithm=algorithm,
+        public_key=pem,
+        created_at=now,
+        created_by=_actor(actor),
+    )
+    mark_config_changed(workspace)
+    record_audit(
+        "jwt_key.registered",
+        actor=actor,
+        workspace=workspace,
+        target=kid,
+        after={"algorithm": algorithm, "sha256": hashlib.sha256(pem.encode()).hexdigest()},
+        ip=ip,
+    )
+    return key
+
+
 def _get(keys, kid):
     key = next((k for k in keys if k.kid == kid), None)
     if key is None:
@@ -170,6 +226,12 @@ def reveal_messenger_key(workspace, kid, *, actor, proof, ip=None):
     reauth.confirm_identity). A key that does not exist or is revoked is refused before
     any password is asked for. Audited."""
     key = _get(list(MessengerKey.objects.filter(workspace=workspace)), kid)
+    if key.is_public:
+        raise Refused(
+            "nothing_to_reveal",
+            f"Key {kid} is a public key: it is shown whole on the keys page, and its private "
+            "key never reaches Verity.",
+        )
     if key.revoked_at is not None:
         raise Refused("key_revoked", f"Key {kid} is revoked; it cannot be revealed.")
     reauth.confirm_identity(

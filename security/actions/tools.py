@@ -11,7 +11,7 @@ from workspaces.actions import record_audit
 
 from .. import diagnosis, jwt_debug, ratelimit
 from ..gateway_diagnosis import this_platform_first
-from ..models import IdentitySecret, MessengerKey, SecretState
+from ..models import IdentitySecret, KeyAlgorithm, MessengerKey, SecretState
 
 # Enough for a developer working through a problem, far too few to mint hashes in bulk.
 RATE_LIMIT = 20
@@ -62,7 +62,9 @@ def candidates_for(workspace, platform):
         twin_secrets = this_platform_first(pairs, platform)
     keys = tuple(
         (key.kid, key.plaintext())
-        for key in MessengerKey.objects.filter(workspace=workspace).order_by("-created_at")
+        for key in MessengerKey.objects.filter(
+            workspace=workspace, algorithm=KeyAlgorithm.HS256
+        ).order_by("-created_at")
     )
     return diagnosis.Candidates(
         current=current,
@@ -123,10 +125,11 @@ def debug_token(workspace, token, *, actor, ip=None, now=None):
     keys = [
         jwt_debug.DebugKey(
             kid=k.kid,
-            key=k.plaintext(),
+            key=k.public_key if k.is_public else k.plaintext(),
             state=k.state(now),
             valid_until=k.valid_until,
             revoked_at=k.revoked_at,
+            algorithm=k.algorithm,
         )
         for k in MessengerKey.objects.filter(workspace=workspace)
     ]

@@ -13,6 +13,7 @@ from ..actions import jwt_keys
 from .platforms import REVEAL_ERRORS, password_proof
 from .serializers import (
     KeySerializer,
+    RegisterKeySerializer,
     RevealedKeySerializer,
     RevealRequestSerializer,
     RotateSerializer,
@@ -24,15 +25,58 @@ def _key_data(key):
 
 
 @extend_schema(
+    methods=["GET"],
     responses={200: KeySerializer(many=True), **error_responses(403, 404)},
-    summary="Messenger keys (no key material)",
+    summary="Messenger keys (no secret; public keys shown whole)",
 )
-@api_view(["GET"])
+@extend_schema(
+    methods=["POST"],
+    request={"application/json": RegisterKeySerializer},
+    examples=[
+        OpenApiExample(
+            "Register an ES256 key",
+            value={
+                "algorithm": "ES256",
+                "public_key": "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----\n",
+            },
+            request_only=True,
+        )
+    ],
+    responses={
+        201: KeySerializer,
+        **error_responses(
+            400,
+            403,
+            404,
+            409,
+            why={400: "private_key, wrong_key_type, rsa_key_too_small, invalid_public_key"},
+        ),
+    },
+    summary="Register a public key: ES256, EdDSA or RS256 (admin)",
+)
+@api_view(["GET", "POST"])
 def key_list(request, app_id):
+    if request.method == "POST":
+        return _register(request, app_id)
     workspace = workspace_for(request.user, app_id, need="view")
     now = timezone.now()
     rows = [jwt_keys.key_summary(k, now) for k in jwt_keys.workspace_keys(workspace)]
     return Response(KeySerializer(rows, many=True).data)
+
+
+def _register(request, app_id):
+    workspace = workspace_for(request.user, app_id, need="admin")
+    serializer = RegisterKeySerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    key = jwt_keys.register_public_key(
+        workspace,
+        algorithm=serializer.validated_data["algorithm"],
+        public_key=serializer.validated_data["public_key"],
+        kid=serializer.validated_data.get("kid"),
+        actor=request.user,
+        ip=client_ip(request),
+    )
+    return Response(_key_data(key), status=201)
 
 
 @extend_schema(

@@ -6,11 +6,13 @@ from rest_framework import serializers
 
 from workspaces.api.serializers import FlagField, TextField, schema_any_of
 
+from .. import public_keys
 from ..actions.jwt_keys import OLDER_KEY_CHOICES
 from ..display import next_step
 from ..gateway import MAX_BODY_BYTES, MAX_IDENTIFIER_LENGTH, MAX_USER_HASH_LENGTH
-from ..models import RotationMode, RotationReason
+from ..models import KeyAlgorithm, RotationMode, RotationReason
 from ..reauth import MAX_PASSWORD_LENGTH
+from ..tokens import PUBLIC_KEY_ALGORITHMS
 from ..validators import (
     DEFAULT_GRACE_HOURS,
     GRACE_HOURS,
@@ -119,7 +121,11 @@ class RevealedKeySerializer(serializers.Serializer):
 
 class KeySerializer(serializers.Serializer):
     kid = serializers.CharField()
-    state = serializers.ChoiceField(choices=["current", "grace", "expired", "revoked"])
+    algorithm = serializers.ChoiceField(choices=KeyAlgorithm.choices)
+    public_key = serializers.CharField(
+        allow_null=True, help_text="A public key's PEM, shown whole; null for an HS256 key."
+    )
+    state = serializers.ChoiceField(choices=["current", "grace", "expired", "revoked", "active"])
     is_current = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     created_by = serializers.CharField(allow_null=True)
@@ -137,6 +143,24 @@ class RotateSerializer(serializers.Serializer):
         validators=GRACE_HOURS,
     )
     older_key = serializers.ChoiceField(choices=OLDER_KEY_CHOICES, required=False, allow_null=True)
+
+
+class RegisterKeySerializer(serializers.Serializer):
+    algorithm = serializers.ChoiceField(choices=PUBLIC_KEY_ALGORITHMS)
+    public_key = TextField(
+        min_length=1,
+        max_length=public_keys.MAX_LENGTH,
+        trim_whitespace=False,
+        help_text="The public key as PEM (-----BEGIN PUBLIC KEY-----) or as a JWK (JSON text). "
+        "Never the private key.",
+    )
+    kid = TextField(
+        required=False,
+        allow_null=True,
+        min_length=1,
+        max_length=32,
+        help_text="1 to 32 letters, digits, dots, dashes or underscores; generated when absent.",
+    )
 
 
 # ---- tools --------------------------------------------------------------------------------

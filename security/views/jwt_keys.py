@@ -1,4 +1,5 @@
-"""The messenger JWT keys page: list, rotate with a grace period, revoke."""
+"""The messenger JWT keys page: list, rotate with a grace period, register a public key,
+revoke."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,7 @@ from workspaces.refusals import Refused, show_on_form
 
 from ..actions import jwt_keys
 from ..display import migration_figures
-from ..forms import RotateForm
+from ..forms import PublicKeyForm, RotateForm
 from ..models import PlatformSettings
 
 
@@ -20,11 +21,13 @@ def _in_grace(keys, now):
     return [k for k in keys if k.state(now) == "grace"]
 
 
-def _keys_page(request, workspace, rotate_form=None, status=200):
+def _keys_page(request, workspace, rotate_form=None, status=200, public_key_form=None):
     now = timezone.now()
     keys = jwt_keys.workspace_keys(workspace)
     if rotate_form is None:
         rotate_form = RotateForm(older_in_grace=_in_grace(keys, now))
+    if public_key_form is None:
+        public_key_form = PublicKeyForm()
     platforms = PlatformSettings.objects.filter(workspace=workspace).order_by("platform")
     return render(
         request,
@@ -33,6 +36,7 @@ def _keys_page(request, workspace, rotate_form=None, status=200):
             "workspace": workspace,
             "keys": [jwt_keys.key_summary(k, now) for k in keys],
             "rotate_form": rotate_form,
+            "public_key_form": public_key_form,
             "can_rotate": can(workspace.role, "admin"),
             "can_reveal": can(workspace.role, "see_secrets"),
             "migration": migration_figures(platforms),
@@ -45,6 +49,31 @@ def _keys_page(request, workspace, rotate_form=None, status=200):
 def keys(request, app_id):
     workspace = workspace_for(request.user, app_id, need="view")
     return _keys_page(request, workspace)
+
+
+@login_required
+@require_POST
+def register_public_key(request, app_id):
+    workspace = workspace_for(request.user, app_id, need="admin")
+    form = PublicKeyForm(request.POST)
+    if not form.is_valid():
+        return _keys_page(request, workspace, public_key_form=form, status=400)
+    try:
+        key = jwt_keys.register_public_key(
+            workspace,
+            algorithm=form.cleaned_data["algorithm"],
+            public_key=form.cleaned_data["public_key"],
+            kid=form.cleaned_data["kid"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+    except Refused as refusal:
+        show_on_form(form, refusal)
+        return _keys_page(request, workspace, public_key_form=form, status=refusal.status)
+    messages.success(
+        request, f"Public key {key.kid} ({key.algorithm}) is registered and verifies tokens now."
+    )
+    return redirect("security:jwt-keys", app_id=workspace.app_id)
 
 
 @login_required

@@ -6,6 +6,8 @@ import html
 from unittest import mock
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
@@ -484,3 +486,27 @@ def test_retiring_an_old_secret_before_the_new_one_verified_is_refused_alike(pai
     done_a, done_b = audit(a, "rotation.completed"), audit(b, "rotation.completed")
     assert [(e[0], e[2], e[4]) for e in done_a] == [(e[0], e[2], e[4]) for e in done_b]
     assert len(done_a) == 1
+
+
+def test_a_public_key_is_registered_refused_and_audited_alike(pair, people):
+    a, b = pair
+    key = ec.generate_private_key(ec.SECP256R1())
+    secret = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    body = {"algorithm": "ES256", "public_key": secret, "kid": "srv-1"}
+    page = console(people["admin"]).post(f"/w/{a.app_id}/jwt/public-keys", body)
+    answer = api(people["admin"]).post(f"/api/v1/workspaces/{b.app_id}/jwt-keys/", body)
+    assert (answer.status_code, answer.json()["error"]) == (400, "private_key")
+    assert page.status_code == 400 and shown(page, answer.json()["message"])
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    body["public_key"] = public.decode()
+    assert console(people["admin"]).post(f"/w/{a.app_id}/jwt/public-keys", body).status_code == 302
+    answer = api(people["admin"]).post(f"/api/v1/workspaces/{b.app_id}/jwt-keys/", body)
+    assert answer.status_code == 201
+    assert audit(a, "jwt_key.registered") == audit(b, "jwt_key.registered")
+    assert len(audit(a, "jwt_key.registered")) == 1

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 for model in (IdentitySecret, MessengerKey):
-                    rows = list(model.objects.select_for_update().only("pk", "ciphertext"))
+                    # Public messenger keys have no ciphertext: nothing to re-encrypt.
+                    encrypted = model.objects.exclude(ciphertext="")
+                    rows = list(encrypted.select_for_update().only("pk", "ciphertext"))
                     for row in rows:
                         row.ciphertext = crypto.reencrypt(row.ciphertext)
                     model.objects.bulk_update(rows, ["ciphertext"], batch_size=500)
