@@ -53,26 +53,12 @@ def _done_message(flag, value, label):
     return f"HMAC proofs for {label} are now {'allowed' if value else 'refused'}."
 
 
-@login_required
-@require_POST
-def change(request, app_id, platform):
-    """Switch one flag; a change the action wants confirmed renders the confirmation."""
-    workspace = workspace_for(request.user, app_id, need="admin")
-    label = platform_label(platform)
-    back = reverse("security:overview", args=[workspace.app_id]) + f"#platform-{platform}"
-    form = PlatformChangeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "That change was not understood; nothing was changed.")
-        return redirect(back)
-    flag, value = form.cleaned_data["flag"], form.cleaned_data["value"]
+def _apply(request, workspace, platform, changes, *, confirm, confirm_page, context, done):
+    """Ask change_platform; render its confirmation, its refusal, or ``done(changed)``."""
+    back = _back(workspace, platform)
     try:
         _, changed = change_platform(
-            workspace,
-            platform,
-            {flag: value},
-            confirm=form.cleaned_data["confirm"],
-            actor=request.user,
-            ip=client_ip(request),
+            workspace, platform, changes, confirm=confirm, actor=request.user, ip=client_ip(request)
         )
     except Refused as refusal:
         if refusal.code != CONFIRMATION_REQUIRED:
@@ -80,21 +66,45 @@ def change(request, app_id, platform):
             return redirect(back)
         return render(
             request,
-            "security/confirm_change.html",
+            confirm_page,
             {
                 "workspace": workspace,
                 "platform": platform,
-                "label": label,
-                "flag": flag,
-                "flag_label": dict(FLAG_CHOICES)[flag],
-                "value": value,
+                "label": platform_label(platform),
                 "confirmation": {"message": refusal.message, **refusal.extra},
                 "back": back,
+                **context,
             },
         )
     if changed:
-        messages.success(request, _done_message(flag, value, label))
+        messages.success(request, done)
     return redirect(back)
+
+
+def _back(workspace, platform):
+    return reverse("security:overview", args=[workspace.app_id]) + f"#platform-{platform}"
+
+
+@login_required
+@require_POST
+def change(request, app_id, platform):
+    """Switch one flag; a change the action wants confirmed renders the confirmation."""
+    workspace = workspace_for(request.user, app_id, need="admin")
+    form = PlatformChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That change was not understood; nothing was changed.")
+        return redirect(_back(workspace, platform))
+    flag, value = form.cleaned_data["flag"], form.cleaned_data["value"]
+    return _apply(
+        request,
+        workspace,
+        platform,
+        {flag: value},
+        confirm=form.cleaned_data["confirm"],
+        confirm_page="security/confirm_change.html",
+        context={"flag": flag, "flag_label": dict(FLAG_CHOICES)[flag], "value": value},
+        done=_done_message(flag, value, platform_label(platform)),
+    )
 
 
 @login_required
@@ -102,45 +112,23 @@ def change(request, app_id, platform):
 def version_policy(request, app_id, platform):
     """Set or clear the platform's app-version policy, confirmed like a flag."""
     workspace = workspace_for(request.user, app_id, need="admin")
-    label = platform_label(platform)
-    back = reverse("security:overview", args=[workspace.app_id]) + f"#platform-{platform}"
     form = VersionPolicyForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(back)
-    try:
-        _, changed = change_platform(
-            workspace,
-            platform,
-            form.changes(),
-            confirm=form.cleaned_data["confirm"],
-            actor=request.user,
-            ip=client_ip(request),
-        )
-    except Refused as refusal:
-        if refusal.code != CONFIRMATION_REQUIRED:
-            messages.error(request, refusal.message)
-            return redirect(back)
-        return render(
-            request,
-            "security/confirm_version_policy.html",
-            {
-                "workspace": workspace,
-                "platform": platform,
-                "label": label,
-                "form": form,
-                "confirmation": {"message": refusal.message, **refusal.extra},
-                "back": back,
-            },
-        )
-    if changed:
-        minimum = form.changes()["enforce_from_version"]
-        messages.success(
-            request,
-            f"{label} now enforces from app version {minimum} on."
-            if minimum
-            else f"{label} now enforces every app version.",
-        )
-    return redirect(back)
+        return redirect(_back(workspace, platform))
+    label = platform_label(platform)
+    minimum = form.changes()["enforce_from_version"]
+    return _apply(
+        request,
+        workspace,
+        platform,
+        form.changes(),
+        confirm=form.cleaned_data["confirm"],
+        confirm_page="security/confirm_version_policy.html",
+        context={"form": form},
+        done=f"{label} now enforces from app version {minimum} on."
+        if minimum
+        else f"{label} now enforces every app version.",
+    )
