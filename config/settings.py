@@ -5,16 +5,12 @@ keys generated into ``var/``); outside DEBUG a missing ``SECRET_KEY`` or
 ``VERITY_ENCRYPTION_KEYS`` stops the start.
 """
 
-import json
-import logging
 import os
 import re
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -26,25 +22,10 @@ from config.env import (
     env_list,
     env_str,
 )
+from config.keys import check_fernet_keys, development_keys, refuse_missing_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VERITY_VAR_DIR", BASE_DIR / "var"))
-
-
-def _development_keys():
-    """Keys for DEBUG runs, generated once into var/ so restarts keep decrypting."""
-    path = VAR_DIR / "dev-keys.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    keys = {
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "VERITY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-    }
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(keys))
-    path.chmod(0o600)
-    return keys
-
 
 DEBUG = env_bool("VERITY_DEBUG", False)
 
@@ -53,37 +34,13 @@ _secret_key = (env_str("SECRET_KEY") or "").strip()
 _encryption_keys = env_list("VERITY_ENCRYPTION_KEYS")
 if not (_secret_key and _encryption_keys):
     if not DEBUG:
-        missing = [
-            name
-            for name, value in (
-                ("SECRET_KEY", _secret_key),
-                ("VERITY_ENCRYPTION_KEYS", _encryption_keys),
-            )
-            if not value
-        ]
-        raise ImproperlyConfigured(
-            f"{' and '.join(missing)} must be set when VERITY_DEBUG is off. "
-            "Generate an encryption key with: python -c "
-            '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
-        )
-    _dev = _development_keys()
+        refuse_missing_keys(SECRET_KEY=_secret_key, VERITY_ENCRYPTION_KEYS=_encryption_keys)
+    _dev = development_keys(VAR_DIR)
     _secret_key = _secret_key or _dev["SECRET_KEY"]
     _encryption_keys = _encryption_keys or [_dev["VERITY_ENCRYPTION_KEYS"]]
 
 
-def _check_fernet_keys(keys):
-    """Every listed master key must be a Fernet key: a typo stops the start, not a reveal."""
-    for position, key in enumerate(keys, start=1):
-        try:
-            Fernet(key.encode())
-        except (ValueError, TypeError):
-            raise ImproperlyConfigured(
-                f"VERITY_ENCRYPTION_KEYS: key {position} of {len(keys)} is not a Fernet key "
-                "(32 url-safe base64-encoded bytes)."
-            ) from None
-
-
-_check_fernet_keys(_encryption_keys)
+check_fernet_keys(_encryption_keys)
 
 SECRET_KEY = _secret_key
 # Newest first: MultiFernet encrypts with the first key and decrypts with any.
@@ -347,34 +304,16 @@ VERITY_GATEWAY_WORKER_HEADER = env_bool("VERITY_GATEWAY_WORKER_HEADER", False)
 LOG_LEVEL = env_str("VERITY_LOG_LEVEL", "INFO")
 
 
-class _OneLineClientErrors(logging.Formatter):
-    """A refused request (4xx: a 403, a 404) is one line in the log; Django attaches the
-    exception's traceback, which only a server error (5xx) deserves."""
-
-    def format(self, record):
-        if record.exc_info and getattr(record, "status_code", 500) < 500:
-            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
-        return super().format(record)
-
-
-class _ErrorsLoggedOnce(logging.Filter):
-    """runserver's access line of an error answer repeats what django.request has just
-    logged for it (every 4xx and 5xx): keep one."""
-
-    def filter(self, record):
-        return not (record.name == "django.server" and getattr(record, "status_code", 0) >= 400)
-
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {
-            "()": _OneLineClientErrors,
+            "()": "config.logs.OneLineClientErrors",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
         }
     },
-    "filters": {"once": {"()": _ErrorsLoggedOnce}},
+    "filters": {"once": {"()": "config.logs.ErrorsLoggedOnce"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["once"]}
     },

@@ -7,7 +7,7 @@ with (``security.gateway``), so the two cannot drift apart; a fuzz test drives t
 WSGI route with requests generated from it (tests/installcheck/test_gateway_fuzz.py).
 """
 
-from security import gateway
+from security import gateway, gateway_codes
 from workspaces.domains import MAX_ORIGIN_LENGTH
 
 from .limits import RETRY_AFTER_SECONDS
@@ -23,8 +23,8 @@ PROOF_FAILURES = tuple(
     not in (
         gateway.UNTRUSTED_DOMAIN,
         gateway.UNKNOWN_APP,
-        *gateway.INPUT_ERRORS,
-        *gateway.POLICY_WARNINGS,
+        *gateway_codes.INPUT_ERRORS,
+        *gateway_codes.POLICY_WARNINGS,
     )
 )
 FIELD_HELP = {
@@ -90,7 +90,7 @@ def _answer_schema():
             "message": {"type": "string"},
             "policy_warning": {
                 "type": "string",
-                "enum": list(gateway.POLICY_WARNINGS),
+                "enum": list(gateway_codes.POLICY_WARNINGS),
                 "description": "unverified on an enforced platform only: the platform "
                 "enforces from enforce_from_version on and this app_version is older, so "
                 "the request is served until sunset_at. "
@@ -156,7 +156,7 @@ def operations():
             "(identified without a valid proof on a platform that does not enforce).",
         ),
         "400": _json(
-            _error_schema([gateway.BAD_REQUEST, *gateway.INPUT_ERRORS]),
+            _error_schema([gateway.BAD_REQUEST, *gateway_codes.INPUT_ERRORS]),
             "bad_request: the body is not a valid ping (fields says why); duplicate_key: "
             "an object in the body repeats a key; invalid_origin: the Origin header is not "
             "a URL origin.",

@@ -25,7 +25,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from security import gateway
+from security import gateway, gateway_codes
 from security.crypto import SecretUnreadable
 from security.gateway_diagnosis import gateway_diagnosis
 from security.snapshots import snapshots
@@ -248,7 +248,7 @@ def _handle(method, meta, read, secure):
         return _respond(exc.decision(), request_id)
     origin = meta.get("HTTP_ORIGIN")
     if origin is not None and len(origin) > MAX_ORIGIN_LENGTH:
-        return _respond(gateway.refused_input(gateway.INVALID_ORIGIN), request_id)
+        return _respond(gateway.refused_input(gateway_codes.INVALID_ORIGIN), request_id)
 
     try:
         config = snapshots.get(parsed.app_id)

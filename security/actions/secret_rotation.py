@@ -358,14 +358,6 @@ def expire_overlaps(now=None):
     return done
 
 
-def open_request_for(workspace, platform):
-    return (
-        RotationRequest.objects.filter(workspace=workspace, platform=platform)
-        .filter(state__in=OPEN_ROTATION_STATES)
-        .first()
-    )
-
-
 def on_enforcement_change(workspace, platform, on, *, actor, ip=None):
     """Called by set_enforcement inside its transaction, after it locked the platform row."""
     request = (

@@ -14,7 +14,7 @@ import jwt
 import pytest
 
 from installcheck import ping
-from security import gateway, tokens
+from security import gateway, gateway_codes, tokens
 from security.snapshots import SnapshotCache
 from workspaces.domains import MAX_ORIGIN_LENGTH
 
@@ -34,8 +34,8 @@ def test_an_origin_longer_than_any_url_origin_is_refused_before_it_is_remembered
     hostile = "https://" + "a" * 400_000 + ".example"
     response = send(client, workspace, hostile)
     assert response.status_code == 400
-    assert response.json()["error"] == gateway.INVALID_ORIGIN
-    assert response.json()["message"] == gateway.MESSAGES[gateway.INVALID_ORIGIN]
+    assert response.json()["error"] == gateway_codes.INVALID_ORIGIN
+    assert response.json()["message"] == gateway.MESSAGES[gateway_codes.INVALID_ORIGIN]
     assert response["Access-Control-Allow-Origin"] == "*"
     assert len(ping.origin_hosts) == 0
 

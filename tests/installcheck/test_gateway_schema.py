@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from installcheck.openapi import PROOF_FAILURES
 from installcheck.ping import PING_PATH
-from security import gateway
+from security import gateway, gateway_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +56,8 @@ def test_every_answer_code_is_documented_under_its_status(schema):
     assert set(PROOF_FAILURES) | {
         gateway.UNTRUSTED_DOMAIN,
         gateway.UNKNOWN_APP,
-        *gateway.INPUT_ERRORS,
-        *gateway.POLICY_WARNINGS,
+        *gateway_codes.INPUT_ERRORS,
+        *gateway_codes.POLICY_WARNINGS,
     } == set(gateway.MESSAGES)
     # An older app version on a platform enforced from a minimum version is served with
     # the proof's warning and the policy's beside it (issue 19).
