@@ -23,6 +23,7 @@ from config.env import (
     env_str,
 )
 from config.keys import check_fernet_keys, development_keys, refuse_missing_keys
+from config.logs import ErrorsLoggedOnce, OneLineClientErrors
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VERITY_VAR_DIR", BASE_DIR / "var"))
@@ -309,11 +310,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {
-            "()": "config.logs.OneLineClientErrors",
+            "()": OneLineClientErrors,
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
         }
     },
-    "filters": {"once": {"()": "config.logs.ErrorsLoggedOnce"}},
+    "filters": {"once": {"()": ErrorsLoggedOnce}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["once"]}
     },
