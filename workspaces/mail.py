@@ -76,7 +76,7 @@ def send_invitation(invitation_id, base_url):
     one and the link of an earlier message stops working."""
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("workspace", "invited_by")
             .filter(pk=invitation_id, state=InvitationState.PENDING, expires_at__gt=timezone.now())
             .first()
