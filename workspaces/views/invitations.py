@@ -39,8 +39,8 @@ def _joined(request, invitation):
     workspace = invitation.workspace
     messages.success(
         request,
-        f"Welcome to {workspace.name}: you are {invitation.get_role_display().lower()} of it "
-        "and of its [TEST] twin.",
+        f"Welcome to {workspace.name}: you joined it and its [TEST] twin as "
+        f"{invitation.get_role_display().lower()}.",
     )
     return redirect(workspace_home(workspace) or "workspaces:home")
 
