@@ -25,6 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = (390, 1280)
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+# Which elements stick out past the window (said in the failure, to find the culprit).
+WIDEST = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(-3).map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))"""
 
 
 @pytest.fixture
@@ -110,6 +114,8 @@ def test_no_page_overflows_at_phone_or_desktop_width(browser, live_server, busy_
                     extra = page.evaluate(OVERFLOW)
                     if extra > 0:
                         overflowing.append(f"{role} {url} at {width}px: {extra}px too wide")
+                        wide = page.evaluate(WIDEST)
+                        overflowing.append(f"  widest: {wide}")
             finally:
                 context.close()
     assert overflowing == [], "\n".join(overflowing)
