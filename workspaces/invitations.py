@@ -7,6 +7,7 @@ and stored only as a digest, compared in constant time.
 """
 
 import hmac
+import time
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -16,13 +17,17 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from . import throttle
 from .actions import add_member, record_audit
 from .members import check_role, lock_roster
 from .models import Invitation, InvitationState, Membership
-from .refusals import Refused
+from .refusals import Refused, rate_limited
 from .tasks import queue_invitation
 
 VALID_DAYS = 7
+# Invitation emails (new and resent) per workspace and hour: an admin's account in the
+# wrong hands must not make Verity a spam cannon.
+SENDS_PER_HOUR = 30
 MAX_EMAIL_LENGTH = Invitation._meta.get_field("email").max_length
 
 # Why a link does not open (410: it did work once; 404: it never did, or was replaced).
@@ -47,6 +52,14 @@ def normalize_email(value):
             field="email",
         ) from None
     return email
+
+
+def _count_a_send(workspace):
+    if throttle.over_limit("invitation-sends", workspace.roster_id, SENDS_PER_HOUR, 3600):
+        raise rate_limited(
+            3600 - int(time.time()) % 3600,
+            f"This workspace sent {SENDS_PER_HOUR} invitations in the last hour",
+        )
 
 
 def pending_invitations(workspace):
@@ -102,6 +115,7 @@ def invite(workspace, email, role, *, actor, base_url, ip=None):
             status=409,
             field="email",
         )
+    _count_a_send(workspace)
     invitation = Invitation.objects.create(
         workspace_id=workspace.roster_id,
         email=email,
@@ -129,6 +143,7 @@ def invite(workspace, email, role, *, actor, base_url, ip=None):
 def resend_invitation(workspace, invitation_id, *, actor, base_url, ip=None):
     """Send a new link for another 7 days; the link sent before stops working at once."""
     invitation = _pending(workspace, invitation_id)
+    _count_a_send(workspace)
     invitation.digest = ""
     invitation.expires_at = timezone.now() + timedelta(days=VALID_DAYS)
     invitation.save(update_fields=["digest", "expires_at"])

@@ -549,3 +549,45 @@ def test_the_token_is_in_no_audit_row_and_no_log(
     assert token not in caplog.text
     for row in AuditEvent.objects.values_list("target", "before", "after"):
         assert token not in str(row)
+
+
+def test_invitation_emails_are_capped_per_workspace_and_hour(
+    workspace, personas, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.core.cache import cache
+
+    from workspaces import invitations
+
+    cache.clear()
+    monkeypatch.setattr(invitations, "SENDS_PER_HOUR", 2)
+    for n in range(2):
+        assert (
+            invite(
+                django_capture_on_commit_callbacks, personas["admin"], workspace, f"p{n}@x.test"
+            ).status_code
+            == 201
+        )
+    over = invite(django_capture_on_commit_callbacks, personas["admin"], workspace, "p9@x.test")
+    assert (over.status_code, over.json()["error"]) == (429, "rate_limited")
+    assert 0 < int(over["Retry-After"]) <= 3600
+    pk = Invitation.objects.first().pk
+    resent = api_for(personas["admin"]).post(f"{invitations_url(workspace)}{pk}/resend/")
+    assert resent.status_code == 429
+    assert Invitation.objects.count() == 2
+    cache.clear()
+
+
+def test_the_broker_never_carries_the_token(
+    workspace, personas, smtp_server, django_capture_on_commit_callbacks, monkeypatch
+):
+    from workspaces import tasks
+
+    published = []
+    real = tasks.send_invitation.delay
+    monkeypatch.setattr(
+        tasks.send_invitation, "delay", lambda *args: (published.append(args), real(*args))
+    )
+    invite(django_capture_on_commit_callbacks, personas["admin"], workspace, "b@example.test")
+    token = link_in(smtp_server.messages[0]).rstrip("/").rsplit("/", 1)[1]
+    assert published == [(Invitation.objects.get().pk, "http://testserver")]
+    assert token not in repr(published)
