@@ -10,6 +10,7 @@ from . import crypto
 from .confirmations import enforcement_figures
 from .models import IdentitySecret, PlatformSettings, RotationMode, RotationRequest, SecretState
 from .models import RotationState as S
+from .policy_display import version_policy_view, with_policy
 from .vocabulary import (
     HMAC,
     OPEN_ROTATION_STATES,
@@ -23,34 +24,46 @@ from .vocabulary import (
 # ---- readiness -------------------------------------------------------------------------
 
 
-def readiness_view(readiness, *, enforced=False):
+def readiness_view(readiness, *, enforced=False, policy=None):
     """A platform's readiness summary (installcheck.readiness) prepared for display, or
     None when it had no traffic yet. On an enforced platform the requests without valid
-    proof were rejected; otherwise they would have been."""
+    proof were rejected; otherwise they would have been. ``policy``: the platform's
+    version policy (security.policy_display), shown per version and in the figures."""
     if not readiness:
         return None
     share = readiness.get("share")
-    return {
+    view = {
         **readiness,
         "percent": None if share is None else round(share * 100, 1),
         "rejected": enforcement_figures(readiness)["would_be_rejected"],
         "enforced": enforced,
         "rejected_label": "were rejected" if enforced else "would be rejected",
     }
+    return view if policy is None else with_policy(view, policy)
+
+
+def policy_of(row, now=None):
+    """The version policy of a PlatformSettings row as readiness shows it, or None."""
+    now = now or timezone.now()
+    return version_policy_view(row.enforced, row.enforce_from_version, row.sunset_at, now)
 
 
 def readiness_cards(workspace):
     """One readiness view per platform, in the platforms' order."""
     rows = {row.platform: row for row in PlatformSettings.objects.filter(workspace=workspace)}
-    return [
-        {
-            "platform": platform,
-            "label": platform_label(platform),
-            "r": readiness_view(rows[platform].readiness, enforced=rows[platform].enforced),
-        }
-        for platform in PLATFORMS
-        if platform in rows
-    ]
+    cards = []
+    for platform in PLATFORMS:
+        if platform in rows:
+            row, policy = rows[platform], policy_of(rows[platform])
+            cards.append(
+                {
+                    "platform": platform,
+                    "label": platform_label(platform),
+                    "policy": policy,
+                    "r": readiness_view(row.readiness, enforced=row.enforced, policy=policy),
+                }
+            )
+    return cards
 
 
 # ---- the overview's platform cards -------------------------------------------------------
@@ -79,7 +92,9 @@ def platform_cards(workspace):
                 "label": platform_label(platform),
                 "secret_version": secret.version if secret else None,
                 "masked": crypto.mask(secret.plaintext()) if secret and may_see_secrets else None,
-                "readiness": readiness_view(row.readiness, enforced=row.enforced),
+                "readiness": readiness_view(
+                    row.readiness, enforced=row.enforced, policy=policy_of(row)
+                ),
             }
         )
     return cards
