@@ -250,3 +250,28 @@ def test_the_installation_page_is_404_for_outsider_and_support(
 ):
     client.force_login(personas[who])
     assert _installation_page(client, workspace).status_code == 404
+
+
+# --- the gateway's refusals -------------------------------------------------------------------
+
+
+def test_a_refusal_names_the_policy_before_and_after_the_sunset(workspace, policy, monkeypatch):
+    sunset_text = policy.isoformat().replace("+00:00", "Z")
+    current = _ios(workspace, user_id="42", app_version="5.2.0")
+    assert current.status_code == 403
+    assert current.json()["enforce_from_version"] == "5.2.0"
+    assert current.json()["sunset_at"] == sunset_text
+    wrong = _ios(workspace, user_id="42", user_hash="0" * 64, app_version="5.3.0")
+    assert (wrong.status_code, wrong.json()["enforce_from_version"]) == (401, "5.2.0")
+    later = policy + timedelta(seconds=1)
+    monkeypatch.setattr("installcheck.ping.timezone.now", lambda: later)
+    old = _ios(workspace, user_id="42", app_version="5.1.0")
+    assert old.status_code == 403
+    assert (old.json()["enforce_from_version"], old.json()["sunset_at"]) == ("5.2.0", sunset_text)
+
+
+def test_without_a_policy_a_refusal_is_as_before(workspace):
+    set_enforcement(workspace, "ios", True, actor=None)
+    response = _ios(workspace, user_id="42", app_version="5.1.0")
+    assert response.status_code == 403
+    assert set(response.json()) == {"error", "message", "request_id"}
