@@ -10,7 +10,7 @@ from . import crypto
 from .confirmations import enforcement_figures
 from .models import IdentitySecret, PlatformSettings, RotationMode, RotationRequest, SecretState
 from .models import RotationState as S
-from .policy_display import version_policy_view, with_policy
+from .policy_display import add_policy
 from .vocabulary import (
     HMAC,
     OPEN_ROTATION_STATES,
@@ -24,45 +24,36 @@ from .vocabulary import (
 # ---- readiness -------------------------------------------------------------------------
 
 
-def readiness_view(readiness, *, enforced=False, policy=None):
+def readiness_view(readiness, *, enforced=False):
     """A platform's readiness summary (installcheck.readiness) prepared for display, or
     None when it had no traffic yet. On an enforced platform the requests without valid
-    proof were rejected; otherwise they would have been. ``policy``: the platform's
-    version policy (security.policy_display), shown per version and in the figures."""
+    proof were rejected; otherwise they would have been."""
     if not readiness:
         return None
     share = readiness.get("share")
-    view = {
+    return {
         **readiness,
         "percent": None if share is None else round(share * 100, 1),
         "rejected": enforcement_figures(readiness)["would_be_rejected"],
         "enforced": enforced,
         "rejected_label": "were rejected" if enforced else "would be rejected",
     }
-    return view if policy is None else with_policy(view, policy)
-
-
-def policy_of(row, now=None):
-    """The version policy of a PlatformSettings row as readiness shows it, or None."""
-    now = now or timezone.now()
-    return version_policy_view(row.enforced, row.enforce_from_version, row.sunset_at, now)
 
 
 def readiness_cards(workspace):
     """One readiness view per platform, in the platforms' order."""
     rows = {row.platform: row for row in PlatformSettings.objects.filter(workspace=workspace)}
-    cards = []
-    for platform in PLATFORMS:
-        if platform in rows:
-            row, policy = rows[platform], policy_of(rows[platform])
-            cards.append(
-                {
-                    "platform": platform,
-                    "label": platform_label(platform),
-                    "policy": policy,
-                    "r": readiness_view(row.readiness, enforced=row.enforced, policy=policy),
-                }
-            )
+    cards = [
+        {
+            "platform": platform,
+            "label": platform_label(platform),
+            "r": readiness_view(rows[platform].readiness, enforced=rows[platform].enforced),
+        }
+        for platform in PLATFORMS
+        if platform in rows
+    ]
+    for card in cards:  # the version policy, in a line and in the figures
+        add_policy(card, rows[card["platform"]], "r")
     return cards
 
 
@@ -92,11 +83,10 @@ def platform_cards(workspace):
                 "label": platform_label(platform),
                 "secret_version": secret.version if secret else None,
                 "masked": crypto.mask(secret.plaintext()) if secret and may_see_secrets else None,
-                "readiness": readiness_view(
-                    row.readiness, enforced=row.enforced, policy=policy_of(row)
-                ),
+                "readiness": readiness_view(row.readiness, enforced=row.enforced),
             }
         )
+        add_policy(cards[-1], row, "readiness")  # the version policy in the readiness
     return cards
 
 

@@ -7,6 +7,8 @@ version as the readiness counts wrote it, so the page cannot disagree with the g
 
 from datetime import UTC, time
 
+from django.utils import timezone
+
 from .gateway import VersionPolicy
 
 ENFORCED, WARNED = "enforced", "warned"
@@ -57,6 +59,18 @@ def version_status(policy, app_version):
     """``warned`` or ``enforced``: what the policy does now to an unproven request from
     ``app_version`` ("" when none was sent, which is enforced like an unparsable one)."""
     return WARNED if policy["rule"].spares(app_version or None, policy["now"]) else ENFORCED
+
+
+def add_policy(card, row, key, now=None):
+    """Put the version policy of ``row`` (PlatformSettings) into a readiness card: as
+    ``card["policy"]`` (the line, shown even before any traffic) and into the readiness
+    view at ``card[key]`` (security.display.readiness_view)."""
+    policy = version_policy_view(
+        row.enforced, row.enforce_from_version, row.sunset_at, now or timezone.now()
+    )
+    card["policy"] = policy
+    if policy is not None and card[key]:
+        card[key] = with_policy(card[key], policy)
 
 
 def with_policy(view, policy):

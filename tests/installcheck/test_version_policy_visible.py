@@ -16,7 +16,7 @@ from installcheck.status import Tally, status_of
 from security.actions.platforms import set_enforcement, set_version_policy
 from security.display import readiness_view
 from security.models import PlatformSettings
-from security.policy_display import version_policy_view
+from security.policy_display import version_policy_view, with_policy
 from security.vocabulary import BELOW_MINIMUM
 from tests.installcheck.traffic import send, send_verified
 
@@ -135,9 +135,8 @@ def test_each_version_is_enforced_or_warned_as_the_gateway_decides():
             for v in ("5.1.0", "5.2.0-beta.1", "5.2.0", "5.10.0", "nightly", "")
         ],
     }
-    before = readiness_view(
-        readiness, enforced=True, policy=version_policy_view(True, "5.2.0", SUNSET, NOW)
-    )
+    view = readiness_view(readiness, enforced=True)
+    before = with_policy(view, version_policy_view(True, "5.2.0", SUNSET, NOW))
     statuses = {row["app_version"]: row["policy"] for row in before["versions"]}
     assert statuses == {
         "5.1.0": "warned",
@@ -149,9 +148,7 @@ def test_each_version_is_enforced_or_warned_as_the_gateway_decides():
     }
     # 7 without valid proof: 4 served below the minimum, so 3 were rejected.
     assert (before["below_minimum"], before["rejected"]) == (4, 3)
-    after = readiness_view(
-        readiness, enforced=True, policy=version_policy_view(True, "5.2.0", SUNSET, SUNSET)
-    )
+    after = with_policy(view, version_policy_view(True, "5.2.0", SUNSET, SUNSET))
     assert {row["policy"] for row in after["versions"]} == {"enforced"}
 
 
