@@ -13,7 +13,7 @@ from installcheck import fold as folding
 from installcheck.counting import buffer
 from security.actions import secret_rotation
 from security.actions.jwt_keys import rotate_messenger_key
-from security.actions.platforms import set_enforcement
+from security.actions.platforms import set_enforcement, set_version_policy
 from tests.browser.conftest import login
 from tests.factories import make_user
 from tests.installcheck.traffic import send, send_verified
@@ -40,6 +40,10 @@ def busy_workspace(workspace, personas, redis_client):
     send(workspace, user_id="eve", user_hash="0" * 64, origin="https://bad.example.com")
     send(workspace, user_id="mallory", origin="https://unknown-origin.example.net")
     send_verified(workspace, "m", platform="ios", app_bundle="com.acme.app", app_version="5.2.1")
+    # A version policy: readiness's policy line and the app-version table's policy columns.
+    set_enforcement(workspace, "ios", True, actor=admin)
+    set_version_policy(workspace, "ios", "5.2.0", timezone.now() + timedelta(days=90), actor=admin)
+    send(workspace, "ios", user_id="o", app_bundle="com.acme.app", app_version="5.1.0-beta.12+417")
     buffer.flush()
     folding.fold()
     add_trusted_domain(workspace, "very-long-shop-name-0.example.com", confirm=True, actor=admin)
@@ -91,6 +95,9 @@ def test_no_page_overflows_at_phone_or_desktop_width(browser, live_server, busy_
         reverse("workspaces:invitation", kwargs={"pk": invitation.pk, "token": token}),
     ]
     dead = reverse("workspaces:invitation", kwargs={"pk": invitation.pk, "token": "x" * 43})
+    # The JWT keys page's private-key snippets in their widest language.
+    keys = reverse("security:jwt-keys", kwargs={"app_id": workspace.app_id})
+    pages["admin"].append(f"{keys}?lang=csharp")
     pages["support"] = common + [
         reverse("security:support-home"),
         reverse("security:support-workspace", kwargs={"app_id": workspace.app_id}),
