@@ -44,3 +44,31 @@ def current_key(workspace):
 
     key = MessengerKey.objects.get(workspace=workspace, is_current=True)
     return key.kid, key.plaintext()
+
+
+def give_totp(user):
+    """A confirmed authenticator app (django-otp TOTP device) for ``user``."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def totp_code(device, offset=0):
+    """The code ``device``'s app shows now (``offset`` steps later), by django-otp's TOTP."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    totp.time = time.time() + offset * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def recovery_code(user):
+    """A fresh single-use recovery code of ``user`` (django-otp static token)."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name="Recovery codes", defaults={"confirmed": True}
+    )
+    return device.token_set.create(token=StaticToken.random_token()).token

@@ -25,6 +25,7 @@ WORKSPACE_PAGES = (
     ("Trusted domains", "workspaces:trusted-domains", "view"),
     ("Code snippets", "security:snippets", "view"),
     ("Audit log", "workspaces:audit-log", "audit"),
+    ("Two-factor", "security:two-factor-policy", "admin"),
 )
 
 
