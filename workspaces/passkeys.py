@@ -77,9 +77,11 @@ def complete_registration(request, user, data):
             "invalid_passkey", "Start the registration again.", status=400, field="passkey"
         )
     try:
-        with rewrite_exceptions(logger=log):
+        with rewrite_exceptions(logger=None):
             return PasskeyHelper(request).register_complete(user=user, state=state, data=data)
-    except (exceptions.OTPWebAuthnApiError, KeyError, TypeError, ValueError):
+    except (exceptions.OTPWebAuthnApiError, KeyError, TypeError, ValueError) as exc:
+        # The browser's (or an attacker's) answer, not our fault: one line, no trace.
+        log.info("passkey registration refused: %s", type(exc).__name__)
         raise Refused(
             "invalid_passkey",
             "The passkey could not be registered. Try again.",
