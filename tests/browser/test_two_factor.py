@@ -35,6 +35,14 @@ def shot(page, name):
     page.set_viewport_size({"width": 1280, "height": 800})
 
 
+def assert_fits_a_phone(page):
+    """No horizontal overflow at 390 px (the layout walk cannot reach a login step)."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    extra = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert extra <= 0, f"{page.url} is {extra}px too wide at 390px"
+
+
 def virtual_authenticator(page):
     """A platform authenticator (like Touch ID) that says yes to every request."""
     cdp = page.context.new_cdp_session(page)
@@ -95,6 +103,7 @@ def test_an_authenticator_app_is_enrolled_then_asked_at_login(page, workspace, p
     page.click("button:has-text('Log out')")
     password_step(page, "developer")
     shot(page, "4-second-factor-code")
+    assert_fits_a_phone(page)
     device.refresh_from_db()
     page.fill("input[name=code]", totp_code(device, offset=1))
     page.click('[data-testid="submit-code"]')
@@ -136,6 +145,7 @@ def test_a_passkey_is_registered_then_used_at_login_and_for_a_reveal(page, works
     page.click("button:has-text('Log out')")
     password_step(page, "developer")
     shot(page, "6-second-factor-passkey")
+    assert_fits_a_phone(page)
     page.click('[data-testid="use-passkey"]')
     page.wait_for_url(lambda url: "/login/" not in url)
 
@@ -145,6 +155,7 @@ def test_a_passkey_is_registered_then_used_at_login_and_for_a_reveal(page, works
     page.wait_for_selector('[data-testid="confirm-passkey"]')
     assert page.query_selector('[data-testid="reauth-ios"] input[name=password]') is None
     shot(page, "7-reveal-asks-passkey")
+    assert_fits_a_phone(page)
     page.click('[data-testid="confirm-passkey"]')
     revealed = page.wait_for_selector('[data-testid="secret-ios"]')
     assert revealed.inner_text() == secret_of(workspace, "ios")

@@ -133,3 +133,13 @@ def test_has_second_factor_and_its_label():
     give_totp(user)
     assert has_second_factor(user)
     assert second_factor_label(user) == "Authenticator app"
+
+
+def test_the_admin_login_sends_to_the_console_login(client, personas):
+    response = client.get("/admin/login/?next=/admin/auth/user/")
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("workspaces:login"))
+    assert "next=/admin/auth/user/" in response.url
+    # A logged-in member who is not staff gets no admin form to try a password on.
+    client.force_login(personas["admin"])
+    assert client.get("/admin/login/").status_code == 403
