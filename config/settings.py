@@ -64,9 +64,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
-    # Second factors (workspaces/two_factor.py): TOTP, recovery codes, WebAuthn passkeys.
+    # Second factors (workspaces/two_factor.py): recovery codes, WebAuthn passkeys; the
+    # authenticator app is security.authenticator (its seed encrypted like every secret).
     "django_otp",
-    "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
     "workspaces",

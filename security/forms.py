@@ -87,11 +87,12 @@ class SecondFactorReauthForm(forms.Form):
     """A reveal's confirmation once the user has two-factor: a code or a passkey."""
 
     code = forms.CharField(
-        label="Code from your authenticator app",
+        label="Code",
         required=False,
         max_length=64,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
-        help_text=f"Or a recovery code. The confirmation lasts {REAUTH_SECONDS // 60} minutes.",
+        help_text="From your authenticator app, or a recovery code. The confirmation lasts "
+        f"{REAUTH_SECONDS // 60} minutes.",
     )
     passkey = forms.CharField(required=False, max_length=16_384, widget=forms.HiddenInput)
 

@@ -47,10 +47,13 @@ def current_key(workspace):
 
 
 def give_totp(user):
-    """A confirmed authenticator app (django-otp TOTP device) for ``user``."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    """A confirmed authenticator app (security.authenticator) for ``user``."""
+    from security.authenticator import AuthenticatorApp
 
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    device = AuthenticatorApp.new(user, "Authenticator app")
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return device
 
 
 def totp_code(device, offset=0):
@@ -59,16 +62,20 @@ def totp_code(device, offset=0):
 
     from django_otp.oath import TOTP
 
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
-    totp.time = time.time() + offset * device.step
-    return f"{totp.token():0{device.digits}d}"
+    totp = TOTP(device.bin_key, device.STEP, 0, device.DIGITS)
+    totp.time = time.time() + offset * device.STEP
+    return f"{totp.token():0{device.DIGITS}d}"
 
 
 def recovery_code(user):
-    """A fresh single-use recovery code of ``user`` (django-otp static token)."""
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    """A fresh single-use recovery code of ``user`` (stored as its digest)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from workspaces.two_factor import new_recovery_code, recovery_digest
 
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name="Recovery codes", defaults={"confirmed": True}
     )
-    return device.token_set.create(token=StaticToken.random_token()).token
+    code = new_recovery_code()
+    device.token_set.create(token=recovery_digest(code))
+    return code

@@ -1,9 +1,10 @@
 """Second factors: who has one, what it is called, checking a code, and who must have one.
 
-The factors are django-otp devices: ``TOTPDevice`` (an authenticator app),
-``StaticDevice`` (recovery codes, each single-use) and django-otp-webauthn's
-``WebAuthnCredential`` (passkeys and security keys, ``workspaces.passkeys``). Only
-confirmed devices count: a TOTP device waiting for its first code is no factor yet.
+The factors are django-otp devices: ``security.authenticator.AuthenticatorApp`` (TOTP,
+its seed encrypted), ``StaticDevice`` (recovery codes, each single-use, stored as HMACs)
+and django-otp-webauthn's ``WebAuthnCredential`` (passkeys and security keys,
+``workspaces.passkeys``). Only confirmed devices count: an authenticator app waiting for
+its first code is no factor yet.
 
 ``has_second_factor`` and ``second_factor_label`` are what other pages show (the members
 list's two-factor column).
@@ -15,8 +16,9 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.crypto import get_random_string, salted_hmac
+from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from .refusals import Refused
@@ -27,31 +29,41 @@ MAX_CODE_LENGTH = 64
 # The name a recovery-code device gets (one per user).
 RECOVERY_CODES = "Recovery codes"
 RECOVERY_CODE_COUNT = 10
+_RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l
 
 
-def _confirmed(model, user):
-    return model.objects.filter(user=user, confirmed=True)
+def kind_of(device):
+    """ "passkey", "recovery" or "totp" (the authenticator app, security.authenticator:
+    found through django-otp's device registry, since this app sits below security)."""
+    if isinstance(device, WebAuthnCredential):
+        return "passkey"
+    if isinstance(device, StaticDevice):
+        return "recovery"
+    return "totp"
+
+
+def _devices(user):
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(devices_for_user(user, confirmed=True))
 
 
 def factors_of(user):
     """{"totp": bool, "passkeys": int, "recovery_codes": int (left)} for ``user``."""
-    if not getattr(user, "is_authenticated", False):
-        return {"totp": False, "passkeys": 0, "recovery_codes": 0}
+    devices = _devices(user)
+    kinds = [kind_of(device) for device in devices]
+    recovery = [device for device in devices if kind_of(device) == "recovery"]
     return {
-        "totp": _confirmed(TOTPDevice, user).exists(),
-        "passkeys": _confirmed(WebAuthnCredential, user).count(),
-        "recovery_codes": sum(
-            device.token_set.count() for device in _confirmed(StaticDevice, user)
-        ),
+        "totp": "totp" in kinds,
+        "passkeys": kinds.count("passkey"),
+        "recovery_codes": sum(device.token_set.count() for device in recovery),
     }
 
 
 def has_second_factor(user):
     """True once ``user`` has an authenticator app or a passkey. Recovery codes alone are
     no factor: they are the way back when the others are lost."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return _confirmed(TOTPDevice, user).exists() or _confirmed(WebAuthnCredential, user).exists()
+    return any(kind_of(device) != "recovery" for device in _devices(user))
 
 
 def second_factor_label(user):
@@ -65,27 +77,39 @@ def second_factor_label(user):
     return ", ".join(parts) if parts else "None"
 
 
+def new_recovery_code():
+    """Ten random characters (50 bits), shown as ``abcde-fghij``."""
+    code = get_random_string(10, _RECOVERY_ALPHABET)
+    return f"{code[:5]}-{code[5:]}"
+
+
+def recovery_digest(code):
+    """What is stored of a recovery code: 64 bits of an HMAC keyed by SECRET_KEY, so a
+    database dump alone holds no usable code."""
+    normalised = "".join(code.split()).replace("-", "").lower()
+    return salted_hmac("verity.recovery-code", normalised).hexdigest()[:16]
+
+
 def verify_code(user, code):
     """The device whose code ``code`` is (a TOTP code, or a recovery code, which is used
-    up), or None. django-otp checks it: TOTP within one step of drift, never the same
-    step twice, and each device pauses after wrong codes (OTP_*_THROTTLE_FACTOR)."""
+    up), or None. django-otp's devices check it: TOTP within one step of drift, never the
+    same step twice, and each device pauses after wrong codes (OTP_*_THROTTLE_FACTOR)."""
     if not isinstance(code, str):
         return None
     code = "".join(code.split()).lower()
     if not code or len(code) > MAX_CODE_LENGTH:
         return None
-    devices = []
-    if code.isdigit():
-        devices += list(_confirmed(TOTPDevice, user))
-    devices += list(_confirmed(StaticDevice, user))
-    for device in devices:
-        if device.verify_token(code):
+    for device in _devices(user):
+        kind = kind_of(device)
+        if kind == "totp" and code.isdigit() and device.verify_token(code):
+            return device
+        if kind == "recovery" and device.verify_token(recovery_digest(code)):
             return device
     return None
 
 
 def has_passkey(user):
-    return _confirmed(WebAuthnCredential, user).exists()
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
 
 
 def requires_two_factor(workspace):

@@ -4,7 +4,6 @@
 
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from workspaces import passkeys
@@ -14,35 +13,38 @@ from workspaces.two_factor import (
     RECOVERY_CODE_COUNT,
     RECOVERY_CODES,
     has_second_factor,
+    new_recovery_code,
+    recovery_digest,
 )
 
 from .. import reauth
+from ..authenticator import AuthenticatorApp
 
 TOTP_NAME = "Authenticator app"
 MAX_PASSKEY_NAME = 64
 # What a factor is called in URLs and audit events, and its django-otp model.
-KINDS = {"totp": TOTPDevice, "passkey": WebAuthnCredential}
+KINDS = {"totp": AuthenticatorApp, "passkey": WebAuthnCredential}
 
 
 def pending_totp(user, device_id=None):
     """The authenticator-app device waiting for its first code: the one ``device_id``
     names if it is still waiting, else a new one (older waiting ones are dropped)."""
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if AuthenticatorApp.objects.filter(user=user, confirmed=True).exists():
         raise Refused(
             "totp_exists",
             "An authenticator app is already set up. Remove it first to set up another.",
         )
-    device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first()
+    device = AuthenticatorApp.objects.filter(user=user, confirmed=False, pk=device_id).first()
     if device is None:
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+        AuthenticatorApp.objects.filter(user=user, confirmed=False).delete()
+        device = AuthenticatorApp.new(user, TOTP_NAME)
     return device
 
 
 @transaction.atomic
 def confirm_totp(user, device_id, code, *, ip=None):
     """The first right code confirms the authenticator app; refuses ``wrong_code``."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first()
+    device = AuthenticatorApp.objects.filter(user=user, confirmed=False, pk=device_id).first()
     if device is None:
         raise Refused("no_pending_totp", "Start the set-up again.", status=400, field="code")
     code = "".join(str(code or "").split())
@@ -79,7 +81,7 @@ def add_passkey(request, user, data, name, *, ip=None):
 @transaction.atomic
 def regenerate_recovery_codes(user, *, ip=None):
     """Ten new single-use recovery codes; the old ones stop working. Returns the codes,
-    which the caller shows once."""
+    which the caller shows once: only their HMACs are stored."""
     if not has_second_factor(user):
         raise Refused(
             "no_second_factor",
@@ -90,8 +92,10 @@ def regenerate_recovery_codes(user, *, ip=None):
     )
     had = device.token_set.exists()
     device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=recovery_digest(code)) for code in codes
+    )
     record_audit(
         "two_factor.recovery_codes_regenerated" if had else "two_factor.recovery_codes_created",
         actor=user,

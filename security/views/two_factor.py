@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from workspaces import passkeys
@@ -24,6 +23,7 @@ from workspaces.two_factor import factors_of, has_passkey, has_second_factor
 
 from .. import reauth
 from ..actions import two_factor as actions
+from ..authenticator import AuthenticatorApp
 from ..forms import ReauthForm, SecondFactorReauthForm
 
 NEW_CODES_KEY = "verity.new_recovery_codes"
@@ -67,7 +67,7 @@ def two_factor(request):
     context = {
         "factors": factors_of(user),
         "enrolled": has_second_factor(user),
-        "totp": TOTPDevice.objects.filter(user=user, confirmed=True).first(),
+        "totp": AuthenticatorApp.objects.filter(user=user, confirmed=True).first(),
         "passkeys": WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("pk"),
         "passkey_form": PasskeyForm(),
         "new_codes": request.session.pop(NEW_CODES_KEY, None),

@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from security.actions.two_factor import set_two_factor_required
+from security.authenticator import AuthenticatorApp
 from tests.factories import PASSWORD, give_totp, secret_of, totp_code
 from workspaces.actions import add_member
 from workspaces.models import AuditEvent
@@ -85,7 +85,7 @@ def test_an_authenticator_app_is_enrolled_then_asked_at_login(page, workspace, p
     secret = page.inner_text('[data-testid="totp-secret"]').replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
     shot(page, "2-totp-setup")
-    device = TOTPDevice.objects.get(user=developer, confirmed=False)
+    device = AuthenticatorApp.objects.get(user=developer, confirmed=False)
     page.fill("input[name=code]", "000000" if totp_code(device) != "000000" else "111111")
     page.click('[data-testid="confirm-totp"]')
     page.wait_for_selector("text=That code is not right")

@@ -5,8 +5,8 @@ from base64 import b32encode
 
 import pytest
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from security.authenticator import AuthenticatorApp
 from tests.factories import give_totp, recovery_code, totp_code
 from workspaces.models import AuditEvent
 from workspaces.two_factor import factors_of, has_second_factor
@@ -22,14 +22,14 @@ def test_the_setup_page_shows_a_qr_code_and_the_secret(client, personas):
     client.force_login(personas["developer"])
     response = client.get(SETUP)
     html = response.content.decode()
-    device = TOTPDevice.objects.get(user=personas["developer"], confirmed=False)
+    device = AuthenticatorApp.objects.get(user=personas["developer"], confirmed=False)
     secret = b32encode(device.bin_key).decode()
     assert 'src="data:image/svg+xml' in html
     assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in html
     assert "no-store" in response["Cache-Control"]
     # A reload shows the same secret (the device waiting for its first code).
     assert client.get(SETUP).content.decode().count(secret[:4]) >= 1
-    assert TOTPDevice.objects.filter(user=personas["developer"]).count() == 1
+    assert AuthenticatorApp.objects.filter(user=personas["developer"]).count() == 1
 
 
 def test_a_wrong_first_code_enrols_nothing(client, personas):
@@ -45,7 +45,7 @@ def test_the_right_first_code_enrols_and_shows_recovery_codes_once(client, perso
     developer = personas["developer"]
     client.force_login(developer)
     client.get(SETUP)
-    device = TOTPDevice.objects.get(user=developer)
+    device = AuthenticatorApp.objects.get(user=developer)
     response = client.post(SETUP, {"code": totp_code(device)})
     assert response.status_code == 302 and response.url == PAGE
     assert has_second_factor(developer)
@@ -61,7 +61,7 @@ def test_a_second_authenticator_app_is_refused(client, personas):
     give_totp(personas["admin"])
     client.force_login(personas["admin"])
     assert client.get(SETUP).status_code == 302
-    assert TOTPDevice.objects.filter(user=personas["admin"]).count() == 1
+    assert AuthenticatorApp.objects.filter(user=personas["admin"]).count() == 1
 
 
 def test_regenerating_recovery_codes_replaces_them_audited(client, personas):
@@ -107,3 +107,45 @@ def test_a_forged_passkey_registration_is_refused(client, personas):
     )
     assert "could not be registered" in response.content.decode()
     assert not has_second_factor(personas["viewer"])
+
+
+def test_a_database_dump_holds_no_usable_seed_or_recovery_code(client, personas):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    developer = personas["developer"]
+    client.force_login(developer)
+    client.get(SETUP)
+    device = AuthenticatorApp.objects.get(user=developer)
+    client.post(SETUP, {"code": totp_code(device)})
+    codes = [
+        line.split("</code>")[0]
+        for line in client.get(PAGE).content.decode().split("<li><code>")[1:]
+    ]
+    assert len(codes) == 10
+    dump = StringIO()
+    call_command("dumpdata", "security", "otp_static", stdout=dump)
+    seed = device.bin_key
+    assert seed.hex() not in dump.getvalue()
+    assert b32encode(seed).decode() not in dump.getvalue()
+    for code in codes:
+        assert code not in dump.getvalue() and code.replace("-", "") not in dump.getvalue()
+    assert StaticToken.objects.count() == 10
+
+
+def test_rotating_the_master_key_keeps_the_authenticator_app(settings, personas):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    device = give_totp(personas["admin"])
+    seed = device.bin_key
+    settings.VERITY_ENCRYPTION_KEYS = [
+        Fernet.generate_key().decode(),
+        *settings.VERITY_ENCRYPTION_KEYS,
+    ]
+    call_command("rotate_master_key", stdout=None)
+    settings.VERITY_ENCRYPTION_KEYS = settings.VERITY_ENCRYPTION_KEYS[:1]
+    device.refresh_from_db()
+    assert device.bin_key == seed

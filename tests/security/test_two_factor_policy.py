@@ -143,7 +143,7 @@ def test_outsiders_still_get_404_not_the_enrolment(required, personas):
 
 def test_support_without_a_factor_is_refused_outside_debug(client, personas, settings):
     support = personas["support"]
-    support.totpdevice_set.all().delete()
+    support.authenticatorapp_set.all().delete()
     response = api(support).get("/api/v1/support/rotations/")
     assert response.status_code == 403
     assert response.json()["error"] == "two_factor_required"

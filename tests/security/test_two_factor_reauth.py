@@ -4,9 +4,9 @@ instead: reveals at both doors (the API's ``code``), and removing a factor."""
 import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
+from security.authenticator import AuthenticatorApp
 from tests.factories import PASSWORD, current_key, give_totp, recovery_code, secret_of, totp_code
 from workspaces.models import AuditEvent
 
@@ -118,12 +118,12 @@ def test_removing_a_factor_asks_for_the_second_factor(client, personas):
     assert asked.status_code == 200 and 'name="code"' in asked.content.decode()
     refused = client.post(remove_url("totp", device.pk), {"code": "00000x"})
     assert refused.status_code == 403
-    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert AuthenticatorApp.objects.filter(pk=device.pk).exists()
     assert AuditEvent.objects.filter(action="two_factor.remove_refused").exists()
 
     removed = client.post(remove_url("totp", device.pk), {"code": totp_code(device)})
     assert removed.status_code == 302
-    assert not TOTPDevice.objects.filter(user=admin).exists()
+    assert not AuthenticatorApp.objects.filter(user=admin).exists()
     # The last factor gone, the recovery codes go too.
     assert not StaticDevice.objects.filter(user=admin).exists()
     event = AuditEvent.objects.get(action="two_factor.removed")
@@ -136,4 +136,4 @@ def test_nobody_removes_another_users_factor(client, personas):
     client.force_login(personas["developer"])
     response = client.post(remove_url("totp", device.pk), {"password": PASSWORD})
     assert response.status_code == 302
-    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert AuthenticatorApp.objects.filter(pk=device.pk).exists()
