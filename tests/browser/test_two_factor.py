@@ -177,6 +177,21 @@ def test_a_reveal_asks_an_authenticator_user_for_a_code(page, workspace, persona
     revealed = page.wait_for_selector('[data-testid="secret-web"]')
     assert revealed.inner_text() == secret_of(workspace, "web")
 
+    # The admin's policy page, and removing the app asks for a code (not the password).
+    page.goto(f"/w/{workspace.app_id}/two-factor/")
+    page.check("input[name=require_two_factor]")
+    page.click('[data-testid="save-policy"]')
+    page.wait_for_selector("text=Two-factor is now required for members.")
+    assert page.inner_text('[data-testid="policy-state"]') == "required"
+    shot(page, "9-policy")
+    assert_fits_a_phone(page)
+    page.goto("/profile/two-factor/")
+    page.click('[data-testid="remove-totp"]')
+    page.wait_for_selector('[data-testid="remove-factor"] input[name=code]')
+    assert page.query_selector('[data-testid="remove-factor"] input[name=password]') is None
+    shot(page, "10-remove")
+    assert_fits_a_phone(page)
+
 
 def test_a_workspace_that_requires_two_factor_sends_an_unenrolled_member_to_enrol(
     page, workspace, personas

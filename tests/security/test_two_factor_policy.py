@@ -156,3 +156,11 @@ def test_support_without_a_factor_is_refused_outside_debug(client, personas, set
 
 def test_support_with_a_factor_opens_the_support_console(client, personas):
     assert api(personas["support"]).get("/api/v1/support/rotations/").status_code == 200
+
+
+def test_the_audit_log_is_gated_too(client, required, personas):
+    admin = personas["admin"]
+    admin.authenticatorapp_set.all().delete()
+    response = api(admin).get(f"/api/v1/workspaces/{required.app_id}/audit/")
+    assert response.status_code == 403
+    assert response.json()["error"] == "two_factor_required"
