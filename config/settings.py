@@ -64,6 +64,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    # Second factors (workspaces/two_factor.py): recovery codes, WebAuthn passkeys; the
+    # authenticator app is security.authenticator (its seed encrypted like every secret).
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "workspaces",
     "security",
     "installcheck",
@@ -85,6 +90,9 @@ MIDDLEWARE = [
     "config.errors.NotFoundPageInDebugMiddleware",
     # A refusal or an unreachable service that no view rendered: 4xx/503, never a 500.
     "config.errors.RefusalMiddleware",
+    # A workspace or support page asked of a user without a required second factor:
+    # the enrolment page (the API answers 403 two_factor_required).
+    "workspaces.two_factor.EnrolmentRedirectMiddleware",
     # Last, as django-axes requires: it turns a lockout into the friendly lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -204,6 +212,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PASSWORD_RESET_TIMEOUT = env_int("VERITY_PASSWORD_RESET_MINUTES", 60, minimum=5) * 60
 # Reset emails per address and per account per hour (workspaces/throttle.py).
 VERITY_PASSWORD_RESET_LIMIT = env_int("VERITY_PASSWORD_RESET_LIMIT", 3, minimum=1)
+
+# --- Two-factor (django-otp, django-otp-webauthn) -------------------------------------
+# The relying party is the host the console is served from (workspaces/passkeys.py); a
+# passkey works only under the name it was registered on. No login by passkey alone: it
+# is a second factor, after the password and django-axes' lock.
+OTP_WEBAUTHN_HELPER_CLASS = "workspaces.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "workspaces.passkeys.rp_id_of"
+OTP_WEBAUTHN_RP_NAME = "Verity"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_TOTP_ISSUER = "Verity"
+# Wrong codes in a row before django-otp's own pause (it doubles with each further one).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 LOGIN_URL = "workspaces:login"
 LOGIN_REDIRECT_URL = "workspaces:home"
@@ -364,6 +385,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Preloading is the domain owner's decision (hstspreload.org, hard to undo), so it is off
 # by default; only then is Django's reminder about it silenced.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# django-otp-webauthn wants a fixed list of origins; Verity's helper expects exactly the
+# origin each page was served from (a host in ALLOWED_HOSTS: workspaces/passkeys.py).
+SILENCED_SYSTEM_CHECKS.append("otp_webauthn.E030")
 
 # config/wsgi.py, config/asgi.py and the Celery worker refuse to start when the master
 # keys cannot open the stored secrets (security/startup.py). Not an environment switch:

@@ -1,12 +1,32 @@
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from installcheck.messenger.views import messenger_js
 from installcheck.ping import ping
 from workspaces.api.errors import no_such_route
+
+
+def admin_login(request, extra_context=None):
+    """The Django admin's login form would let staff in with the password alone: it
+    sends to the console's login (password, then the second factor) and back."""
+    next_url = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect_to_login(next_url, reverse("workspaces:login"))
+    if not admin.site.has_permission(request):
+        raise PermissionDenied("The admin is for staff accounts.")
+    return redirect(next_url)
+
+
+admin.site.login = admin_login
 
 # Each app has one console URL module and one API URL module, each with its namespace
 # (``security:overview``, ``security-api:platform-list``, ...).

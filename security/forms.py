@@ -83,6 +83,20 @@ class ReauthForm(forms.Form):
     )
 
 
+class SecondFactorReauthForm(forms.Form):
+    """A reveal's confirmation once the user has two-factor: a code or a passkey."""
+
+    code = forms.CharField(
+        label="Code",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+        help_text="From your authenticator app, or a recovery code. The confirmation lasts "
+        f"{REAUTH_SECONDS // 60} minutes.",
+    )
+    passkey = forms.CharField(required=False, max_length=16_384, widget=forms.HiddenInput)
+
+
 class RotateForm(forms.Form):
     grace_hours = forms.IntegerField(
         label="Grace period (hours)",

@@ -5,6 +5,7 @@ from django.utils import timezone
 from workspaces.models import Workspace
 
 from . import crypto, tokens, vocabulary
+from .authenticator import AuthenticatorApp  # noqa: F401  (a model: registered here)
 from .vocabulary import hmac_reference, jwt_reference
 
 

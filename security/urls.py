@@ -3,11 +3,35 @@ from django.urls import path
 import workspaces.converters  # noqa: F401  (registers the app_id converter)
 
 from . import converters  # noqa: F401  (registers the platform converter)
-from .views import jwt_keys, overview, reveal, support, tools
+from .views import jwt_keys, overview, reveal, support, tools, two_factor
 
 app_name = "security"
 
 urlpatterns = [
+    path("profile/two-factor/", two_factor.two_factor, name="two-factor"),
+    path("profile/two-factor/totp", two_factor.totp_setup, name="two-factor-totp"),
+    path(
+        "profile/two-factor/passkey-options",
+        two_factor.passkey_options,
+        name="two-factor-passkey-options",
+    ),
+    path("profile/two-factor/passkey", two_factor.passkey_add, name="two-factor-passkey"),
+    path(
+        "profile/two-factor/recovery-codes",
+        two_factor.recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
+    path(
+        "profile/two-factor/confirm-options",
+        two_factor.confirm_options,
+        name="two-factor-confirm-options",
+    ),
+    path(
+        "profile/two-factor/<str:kind>/<int:pk>/remove",
+        two_factor.remove,
+        name="two-factor-remove",
+    ),
+    path("w/<app_id:app_id>/two-factor/", two_factor.policy, name="two-factor-policy"),
     path("w/<app_id:app_id>/security/", overview.overview, name="overview"),
     path(
         "w/<app_id:app_id>/security/<platform:platform>/change",

@@ -2,7 +2,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.factories import make_user, make_workspace
+from tests.factories import give_totp, make_user, make_workspace
 from tests.services import require
 
 
@@ -91,4 +91,5 @@ def personas(workspace):
     people["outsider"] = make_user("outsider")
     people["support"] = make_user("support")
     grant_support(people["support"])
+    give_totp(people["support"])  # support staff need a second factor outside DEBUG
     return people

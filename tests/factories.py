@@ -44,3 +44,38 @@ def current_key(workspace):
 
     key = MessengerKey.objects.get(workspace=workspace, is_current=True)
     return key.kid, key.plaintext()
+
+
+def give_totp(user):
+    """A confirmed authenticator app (security.authenticator) for ``user``."""
+    from security.authenticator import AuthenticatorApp
+
+    device = AuthenticatorApp.new(user, "Authenticator app")
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return device
+
+
+def totp_code(device, offset=0):
+    """The code ``device``'s app shows now (``offset`` steps later), by django-otp's TOTP."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.STEP, 0, device.DIGITS)
+    totp.time = time.time() + offset * device.STEP
+    return f"{totp.token():0{device.DIGITS}d}"
+
+
+def recovery_code(user):
+    """A fresh single-use recovery code of ``user`` (stored as its digest)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from workspaces.two_factor import new_recovery_code, recovery_digest
+
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name="Recovery codes", defaults={"confirmed": True}
+    )
+    code = new_recovery_code()
+    device.token_set.create(token=recovery_digest(code))
+    return code

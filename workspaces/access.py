@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 
-from . import signals
+from . import signals, two_factor
 from .actions import record_audit
 from .models import SUPPORT_GROUP, SUPPORT_ROLE, Membership, Role, Workspace
 
@@ -74,6 +74,9 @@ def workspace_for(user, app_id, need="view"):
     if membership is None or membership.role not in CAPABILITIES[need]:
         refuse(user, app_id, need, workspace=workspace, membership=membership)
     workspace.role = membership.role
+    # A workspace that requires two-factor: 403 two_factor_required (the console sends
+    # the member to enrolment instead: workspaces.two_factor.EnrolmentRedirectMiddleware).
+    two_factor.check_member(user, workspace)
     return workspace
 
 
@@ -132,3 +135,4 @@ def require_support(user):
     """Vendor support staff, or PermissionDenied: the one check of every support route."""
     if not is_support(user):
         raise Forbidden(SUPPORT_ONLY)
+    two_factor.check_support(user)

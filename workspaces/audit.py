@@ -2,6 +2,7 @@
 staff only their own actions in it, nobody else anything. And whether the events still
 form the hash chain they were written in (``manage.py verify_audit``)."""
 
+from . import two_factor
 from .access import can, is_support, membership_for, refuse
 from .models import GENESIS_HASH, SUPPORT_ROLE, AuditEvent, AuditHead, Workspace, audit_chain_hash
 
@@ -12,9 +13,11 @@ def audit_events_for(user, app_id):
     workspace = Workspace.objects.filter(app_id=app_id).select_related("production").first()
     membership = membership_for(user, workspace) if workspace else None
     if membership is not None and can(membership.role, "admin"):
+        two_factor.check_member(user, workspace)
         workspace.role = membership.role
         return workspace, AuditEvent.objects.filter(workspace=workspace)
     if workspace is not None and is_support(user):
+        two_factor.check_support(user)
         workspace.role = SUPPORT_ROLE
         return workspace, AuditEvent.objects.filter(workspace=workspace, actor=user)
     refuse(user, app_id, "admin", workspace=workspace, membership=membership)

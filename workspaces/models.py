@@ -46,6 +46,9 @@ class Workspace(models.Model):
     # app may not ask a higher one): {"computed_at", "origins": [{name, last_seen,
     # requests}]}. Adding the first trusted domain is confirmed against it.
     web_origins_seen = models.JSONField(default=dict, blank=True)
+    # Members must have a second factor to open the workspace (set on the production
+    # workspace; its [TEST] twin follows it: workspaces.two_factor.requires_two_factor).
+    require_two_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -93,11 +93,14 @@ def _record_failed_login(sender, credentials=None, request=None, **kwargs):
         # A signed-in user re-entering their password before a reveal: the reveal flow
         # records that refusal (secret.reveal_refused) with its workspace and target.
         return
+    after = {"locked_out": True} if getattr(request, "axes_locked_out", False) else {}
+    if kwargs.get("stage"):  # "second_factor": the password was right, the code was not
+        after["stage"] = kwargs["stage"]
     record_audit(
         LOGIN_FAILED,
         actor=user or AnonymousUser(),
         target=username,
-        after={"locked_out": True} if getattr(request, "axes_locked_out", False) else {},
+        after=after,
         ip=None if request is None else client_ip(request),
         role="",
     )

@@ -2,12 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import converters  # noqa: F401  (registers the app_id converter)
-from .views import account, audit, domains, invitations, members, password
+from .views import account, audit, domains, invitations, members, password, second_factor
 
 app_name = "workspaces"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", second_factor.PasswordLoginView.as_view(), name="login"),
+    path("login/second-factor/", second_factor.second_factor, name="login-second-factor"),
+    path(
+        "login/second-factor/passkey-options",
+        second_factor.second_factor_passkey_options,
+        name="login-passkey-options",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", account.profile, name="profile"),
     path("profile/password", password.password_change, name="password-change"),

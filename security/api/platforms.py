@@ -31,17 +31,20 @@ REVEAL_ERRORS = error_responses(
     429,
     503,
     why={
-        403: "wrong_password, or the role may not",
+        400: "password_required, or second_factor_required (the user has two-factor: "
+        "send code instead of password)",
+        403: "wrong_password, wrong_code, two_factor_required, or the role may not",
         429: "rate_limited: too many password attempts; see Retry-After",
     },
 )
 
 
 def password_proof(request):
-    """The API's proof: the password sent with this request. The action judges it (the
-    object first: an unknown key is a 404 whatever the password)."""
+    """The API's proof: the password sent with this request, or once the user has a
+    second factor the ``code`` (TOTP or recovery code). The action judges it (the object
+    first: an unknown key is a 404 whatever the proof)."""
     body = request.data if isinstance(request.data, dict) else {}
-    return Proof(password=body.get("password"))
+    return Proof(password=body.get("password"), code=body.get("code"))
 
 
 @extend_schema(responses={200: PlatformSerializer(many=True), **error_responses(403, 404)})

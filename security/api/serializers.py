@@ -103,7 +103,18 @@ schema_any_of(PlatformPatchSerializer, *({"required": [name]} for name in CHANGE
 
 
 class RevealRequestSerializer(serializers.Serializer):
-    password = TextField(min_length=1, max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    """The proof: ``password`` for a user without two-factor, ``code`` (a TOTP code or
+    a recovery code) for a user with it."""
+
+    password = TextField(
+        required=False, min_length=1, max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False
+    )
+    code = TextField(
+        required=False,
+        min_length=1,
+        max_length=64,
+        help_text="Once the user has two-factor: a TOTP code or an unused recovery code.",
+    )
 
 
 class RevealedSecretSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@ from django.urls import path
 import workspaces.converters  # noqa: F401  (registers the app_id converter)
 
 from .. import converters  # noqa: F401  (registers the platform converter)
-from . import jwt_keys, platforms, rotations, support, tools
+from . import jwt_keys, platforms, rotations, support, tools, two_factor
 
 app_name = "security-api"
 
@@ -17,6 +17,7 @@ urlpatterns = [
         platforms.secret_reveal,
         name="secret-reveal",
     ),
+    path(f"{W}/two-factor/", two_factor.two_factor_policy, name="two-factor-policy"),
     path(f"{W}/hash-check", tools.hash_check, name="hash-check"),
     path(f"{W}/jwt-debug", tools.jwt_debug, name="jwt-debug"),
     path(f"{W}/jwt-keys/", jwt_keys.key_list, name="jwt-keys"),

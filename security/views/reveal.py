@@ -1,8 +1,9 @@
 """Revealing behind a fresh proof of identity: one flow for secrets and keys.
 
 The action decides (``reauth.confirm_identity``): without a recent confirmation it
-refuses with ``password_required``, and the page asks for the password; a wrong password
-is shown beside the field. A refusal that is not about the password (an unknown or
+refuses with ``password_required`` (or ``second_factor_required`` once the user has
+two-factor), and the page asks for the password (or a code or passkey); a wrong one is
+shown beside the field. A refusal that is not about the password (an unknown or
 revoked key) goes back to the page the user came from with the message.
 """
 
@@ -16,30 +17,42 @@ from django.views.decorators.http import require_http_methods, require_POST
 from workspaces.access import workspace_for
 from workspaces.auth import client_ip
 from workspaces.refusals import Refused, show_on_form, with_headers
+from workspaces.two_factor import has_passkey, has_second_factor
 
 from .. import reauth
 from ..actions.jwt_keys import reveal_messenger_key
 from ..actions.secrets import reveal_secret
-from ..forms import ReauthForm
+from ..forms import ReauthForm, SecondFactorReauthForm
 from ..vocabulary import platform_label
 
 
 def _reveal_flow(request, *, reveal, context, back):
-    """Ask ``reveal(proof)`` and render the form, the value, or the refusal."""
-    password = request.POST.get("password") if request.method == "POST" else None
-    form = ReauthForm(request.POST if password is not None else None)
+    """Ask ``reveal(proof)`` and render the form, the value, or the refusal. A user with
+    a second factor is asked for it (a code or a passkey) instead of the password."""
+    enrolled = has_second_factor(request.user)
+    form_class = SecondFactorReauthForm if enrolled else ReauthForm
+    submitted = request.method == "POST" and any(
+        name in request.POST for name in form_class.base_fields
+    )
+    form = form_class(request.POST if submitted else None)
+    context = {
+        **context,
+        "second_factor": enrolled,
+        "has_passkey": enrolled and has_passkey(request.user),
+    }
     refusal = None
     if form.is_bound and not form.is_valid():
         return _render(request, "security/_reauth_form.html", {**context, "form": form}, 400)
+    typed = form.cleaned_data if form.is_bound else {}
     try:
-        revealed = reveal(reauth.session_proof(request, password))
+        revealed = reveal(reauth.session_proof(request, **typed))
     except Refused as exc:
         refusal = exc
     if refusal is None:
-        if password:
+        if any(typed.values()):
             reauth.remember(request)
         return _render(request, "security/_revealed.html", {**context, "revealed": revealed})
-    if refusal.code == reauth.PASSWORD_REQUIRED and not form.is_bound:
+    if refusal.code in reauth.PROOF_REQUIRED and not form.is_bound:
         return _render(request, "security/_reauth_form.html", {**context, "form": form})
     if refusal.status in (404, 409):
         # About the thing to reveal (an unknown or revoked key), not the password.

@@ -79,7 +79,12 @@ def busy_workspace(workspace, personas, redis_client):
 
 def test_no_page_overflows_at_phone_or_desktop_width(browser, live_server, busy_workspace):
     workspace, rotation, (invitation, token) = busy_workspace
-    common = [reverse("workspaces:profile"), reverse("workspaces:home")]
+    common = [
+        reverse("workspaces:profile"),
+        reverse("workspaces:home"),
+        reverse("security:two-factor"),
+        reverse("security:two-factor-totp"),
+    ]
     pages = {
         role: [url for _, _, url in _pages(workspace.app_id, role)] + common
         for role in ("admin", "developer", "viewer")

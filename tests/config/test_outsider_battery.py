@@ -38,7 +38,7 @@ from security.actions.platforms import set_enforcement
 from security.hashing import user_hash
 from tests.config.test_deploy import ROOT, Process, procfile
 from tests.config.test_fresh_clone import login_page_status, production_variables
-from tests.factories import PASSWORD, current_key, make_user, make_workspace, secret_of
+from tests.factories import PASSWORD, current_key, give_totp, make_user, make_workspace, secret_of
 from tests.installcheck.test_gateway_processes import (
     database_url_of_the_test_database,
     free_port,
@@ -181,6 +181,7 @@ def world(django_db_setup, django_db_blocker):
                 users[name].password = production_password(PASSWORD)
                 users[name].save(update_fields=["password"])
             grant_support(users["support"])
+            give_totp(users["support"])  # support needs a second factor
             workspace = make_workspace("Battery", actor=users["admin"])
             other = make_workspace("Elsewhere", actor=users["admin"])
             add_member(workspace, users["admin"], "admin")

@@ -16,7 +16,7 @@ from security.actions import platforms, secret_rotation, tools
 from security.actions.jwt_keys import revoke_messenger_key, rotate_messenger_key
 from security.actions.platforms import record_readiness, set_enforcement
 from security.models import RotationMode
-from tests.factories import PASSWORD, current_key, make_user, make_workspace
+from tests.factories import PASSWORD, current_key, give_totp, make_user, make_workspace
 from workspaces.actions import add_member, grant_support
 from workspaces.models import AuditEvent
 
@@ -227,6 +227,7 @@ def test_only_admins_change_the_version_policy_at_either_door(pair, people, role
 def test_a_rotation_in_the_way_refuses_enforcement_alike(pair, people):
     support = make_user("both-support")
     grant_support(support)
+    give_totp(support)  # support needs a second factor
     for workspace in pair:
         request = secret_rotation.open_request(
             workspace, "web", mode=RotationMode.GAP, reason="routine", ticket="T-1", actor=support
@@ -422,6 +423,7 @@ def test_a_checker_whose_rate_limiter_is_down_refuses_with_503_at_both_doors(pai
 def test_support_is_refused_alike_at_both_doors(pair, people):
     support = make_user("both-support")
     grant_support(support)
+    give_totp(support)  # support needs a second factor
     requests = []
     for workspace in pair:
         set_enforcement(workspace, "web", True, actor=people["admin"])
@@ -455,6 +457,7 @@ def test_retiring_an_old_secret_before_the_new_one_verified_is_refused_alike(pai
     retires the old secret, audited alike."""
     support = make_user("both-support")
     grant_support(support)
+    give_totp(support)  # support needs a second factor
     requests = []
     for workspace in pair:
         request = secret_rotation.open_request(

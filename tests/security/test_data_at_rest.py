@@ -35,7 +35,7 @@ from security.actions import secret_rotation as rotation
 from security.actions.platforms import set_enforcement
 from security.hashing import user_hash
 from security.models import IdentitySecret, MessengerKey, RotationMode
-from tests.factories import PASSWORD, current_key, make_user, make_workspace, secret_of
+from tests.factories import PASSWORD, current_key, give_totp, make_user, make_workspace, secret_of
 from tests.installcheck.celery_worker import wait_for, worker_fixture  # noqa: F401 (fixture)
 from tests.installcheck.traffic import send
 from workspaces.actions import add_member, grant_support
@@ -156,6 +156,7 @@ def drive_the_product(request, artefacts, needles):
     add_member(workspace, admin, "admin")
     support = make_user("rest-support")
     grant_support(support)
+    give_totp(support)  # support needs a second factor
     set_enforcement(workspace, "web", True, actor=admin)
     app = workspace.app_id
 

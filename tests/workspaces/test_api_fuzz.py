@@ -42,7 +42,7 @@ from installcheck.models import Installation, Job, JobState, VerificationFailure
 from security.actions.jwt_keys import rotate_messenger_key
 from security.actions.secret_rotation import open_request
 from security.models import MessengerKey, Platform
-from tests.factories import make_user, make_workspace, secret_of
+from tests.factories import give_totp, make_user, make_workspace, secret_of
 from workspaces.actions import add_member, add_trusted_domain, grant_support
 from workspaces.models import ApiToken, Invitation
 
@@ -186,6 +186,7 @@ def world(transactional_db, settings):
     cache.clear()
     support = make_user("fuzz-support")
     grant_support(support)
+    give_totp(support)  # support needs a second factor
     admin = make_user("fuzz-admin-alpha")
     viewer = make_user("fuzz-viewer-bravo")
     alpha, alpha_markers, alpha_secrets = _seed_family(

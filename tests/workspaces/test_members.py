@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.factories import make_user
+from tests.factories import give_totp, make_user
 from workspaces.actions import add_member
 from workspaces.models import AuditEvent, Invitation, InvitationState, Membership
 
@@ -70,7 +70,7 @@ def test_the_members_page_by_role(client, workspace, personas, role, status):
     for name in ("admin", "developer", "viewer"):
         assert f'data-testid="member-{name}"' in html
     assert "2026-11-30 09:05 UTC" in html  # the house time style
-    assert html.count('data-testid="member-2fa"') == 3  # the two-factor slot, no fake status
+    assert html.count('data-testid="member-2fa"') == 3
     assert ('data-testid="invite-form"' in html) == (role == "admin")
     assert ('data-testid="role-viewer"' in html) == (role == "admin")
 
@@ -591,3 +591,18 @@ def test_the_broker_never_carries_the_token(
     token = link_in(smtp_server.messages[0]).rstrip("/").rsplit("/", 1)[1]
     assert published == [(Invitation.objects.get().pk, "http://testserver")]
     assert token not in repr(published)
+
+
+def test_the_member_list_shows_who_has_a_second_factor_at_both_doors(client, workspace, personas):
+    give_totp(personas["developer"])
+    client.force_login(personas["viewer"])
+    html = client.get(f"/w/{workspace.app_id}/members/").content.decode()
+    statuses = re.findall(r'data-testid="member-2fa">([^<]*)<', html)
+    assert sorted(statuses) == ["Authenticator app", "None", "None"]
+    listed = (
+        api_for(personas["admin"]).get(f"/api/v1/workspaces/{workspace.app_id}/members/").json()
+    )
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    by_name = {row["username"]: row["two_factor"] for row in rows}
+    assert by_name["developer"] == {"enrolled": True, "factors": "Authenticator app"}
+    assert by_name["viewer"] == {"enrolled": False, "factors": "None"}

@@ -17,6 +17,7 @@ from ..invitations import (
 )
 from ..members import change_role, members_of, remove_member
 from ..models import Role
+from ..two_factor import has_second_factor, second_factor_label
 from .errors import error_responses
 from .serializers import TextField
 
@@ -28,6 +29,15 @@ class MemberSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(source="user.is_active")
     last_login = serializers.DateTimeField(source="user.last_login", allow_null=True)
     member_since = serializers.DateTimeField(source="created_at")
+    two_factor = serializers.SerializerMethodField(
+        help_text="Whether the member has an authenticator app or a passkey, and which."
+    )
+
+    def get_two_factor(self, membership) -> dict:
+        return {
+            "enrolled": has_second_factor(membership.user),
+            "factors": second_factor_label(membership.user),
+        }
 
 
 class RoleSerializer(serializers.Serializer):

@@ -26,6 +26,7 @@ WORKSPACE_PAGES = (
     ("Code snippets", "security:snippets", "view"),
     ("Members", "workspaces:members", "view"),
     ("Audit log", "workspaces:audit-log", "audit"),
+    ("Two-factor", "security:two-factor-policy", "admin"),
 )
 
 

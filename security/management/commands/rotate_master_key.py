@@ -1,4 +1,5 @@
-"""Re-encrypt every stored secret and messenger key under the first master key.
+"""Re-encrypt every stored secret, messenger key and authenticator-app seed under the
+first master key.
 
 Rotation of VERITY_ENCRYPTION_KEYS: (1) prepend a new key to the list and restart,
 (2) run this command, (3) drop the old key from the list and restart. Running it twice is
@@ -9,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from security import crypto
-from security.models import IdentitySecret, MessengerKey
+from security.models import AuthenticatorApp, IdentitySecret, MessengerKey
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         counts = {}
         try:
             with transaction.atomic():
-                for model in (IdentitySecret, MessengerKey):
+                for model in (IdentitySecret, MessengerKey, AuthenticatorApp):
                     # Public messenger keys have no ciphertext: nothing to re-encrypt.
                     encrypted = model.objects.exclude(ciphertext="")
                     rows = list(encrypted.select_for_update().only("pk", "ciphertext"))
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc} Nothing was changed.") from None
         self.stdout.write(
             f"Re-encrypted {counts['IdentitySecret']} identity secrets and "
-            f"{counts['MessengerKey']} messenger keys with the first key of "
+            f"{counts['MessengerKey']} messenger keys and {counts['AuthenticatorApp']} "
+            "authenticator-app seeds with the first key of "
             "VERITY_ENCRYPTION_KEYS. You may now remove the old key from the list."
         )
