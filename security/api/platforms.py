@@ -116,6 +116,7 @@ def platform_update(request, app_id, platform):
     responses={200: RevealedSecretSerializer, **REVEAL_ERRORS},
 )
 @api_view(["POST"])
+@schema(BodyRequiredSchema())
 def secret_reveal(request, app_id, platform):
     """The platform's current secret, after re-entering the password. Audited."""
     workspace = workspace_for(request.user, app_id, need="see_secrets")
