@@ -38,6 +38,7 @@ WRONG_PASSWORD = "wrong_password"
 PASSWORD_REQUIRED = "password_required"
 WRONG_CODE = "wrong_code"
 SECOND_FACTOR_REQUIRED = "second_factor_required"
+NO_SECOND_FACTOR = "no_second_factor"
 # The refusals after which the console shows the question (not an error) first.
 PROOF_REQUIRED = (PASSWORD_REQUIRED, SECOND_FACTOR_REQUIRED)
 
@@ -109,6 +110,13 @@ def confirm_identity(actor, proof, *, workspace=None, target="", ip=None, refuse
         _confirm_second_factor(actor, proof, refusal)
         return
     password = proof.password
+    if (not isinstance(password, str) or not password) and proof.code:
+        raise Refused(
+            NO_SECOND_FACTOR,
+            "You have no second factor: confirm with your password.",
+            status=403,
+            field="password",
+        )
     if not isinstance(password, str) or not password:
         raise Refused(
             PASSWORD_REQUIRED,

@@ -2,11 +2,12 @@
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, schema
 from rest_framework.response import Response
 
 from workspaces.access import workspace_for
 from workspaces.api.errors import error_responses
+from workspaces.api.serializers import BodyRequiredSchema
 from workspaces.auth import client_ip
 
 from ..actions import jwt_keys
@@ -122,6 +123,7 @@ def key_revoke(request, app_id, kid):
     summary="Reveal a messenger key (admin, developer; password each time)",
 )
 @api_view(["POST"])
+@schema(BodyRequiredSchema())
 def key_reveal(request, app_id, kid):
     workspace = workspace_for(request.user, app_id, need="see_secrets")
     key = jwt_keys.reveal_messenger_key(

@@ -33,7 +33,8 @@ REVEAL_ERRORS = error_responses(
     why={
         400: "password_required, or second_factor_required (the user has two-factor: "
         "send code instead of password)",
-        403: "wrong_password, wrong_code, two_factor_required, or the role may not",
+        403: "wrong_password, wrong_code, no_second_factor (a code from a user without "
+        "two-factor), two_factor_required, or the role may not",
         429: "rate_limited: too many password attempts; see Retry-After",
     },
 )
@@ -115,6 +116,7 @@ def platform_update(request, app_id, platform):
     responses={200: RevealedSecretSerializer, **REVEAL_ERRORS},
 )
 @api_view(["POST"])
+@schema(BodyRequiredSchema())
 def secret_reveal(request, app_id, platform):
     """The platform's current secret, after re-entering the password. Audited."""
     workspace = workspace_for(request.user, app_id, need="see_secrets")

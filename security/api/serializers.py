@@ -117,6 +117,9 @@ class RevealRequestSerializer(serializers.Serializer):
     )
 
 
+schema_any_of(RevealRequestSerializer, {"required": ["password"]}, {"required": ["code"]})
+
+
 class RevealedSecretSerializer(serializers.Serializer):
     secret = serializers.CharField()
     version = serializers.IntegerField()

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from workspaces.access import workspace_for
 from workspaces.api.errors import error_responses
-from workspaces.api.serializers import BodyRequiredSchema
+from workspaces.api.serializers import BodyRequiredSchema, FlagField, schema_any_of
 from workspaces.auth import client_ip
 from workspaces.two_factor import requires_two_factor
 
@@ -16,10 +16,14 @@ from ..actions.two_factor import set_two_factor_required
 
 
 class TwoFactorPolicySerializer(serializers.Serializer):
-    require_two_factor = serializers.BooleanField(
+    require_two_factor = FlagField(
         help_text="Members without a second factor get 403 two_factor_required (the "
         "console sends them to enrol). Shared with the [TEST] twin."
     )
+
+
+# A PATCH body's fields are optional in the schema unless said: this one is needed.
+schema_any_of(TwoFactorPolicySerializer, {"required": ["require_two_factor"]})
 
 
 @extend_schema(

@@ -162,3 +162,11 @@ def test_the_audit_log_is_gated_too(client, required, personas):
     response = api(admin).get(f"/api/v1/workspaces/{required.app_id}/audit/")
     assert response.status_code == 403
     assert response.json()["error"] == "two_factor_required"
+
+
+@pytest.mark.parametrize("value", ["true", 1, "yes", None])
+def test_only_a_json_boolean_is_accepted(workspace, personas, value):
+    response = api(personas["admin"]).patch(
+        policy_url(workspace), {"require_two_factor": value}, format="json"
+    )
+    assert response.status_code == 400

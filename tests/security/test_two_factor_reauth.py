@@ -137,3 +137,9 @@ def test_nobody_removes_another_users_factor(client, personas):
     response = client.post(remove_url("totp", device.pk), {"password": PASSWORD})
     assert response.status_code == 302
     assert AuthenticatorApp.objects.filter(pk=device.pk).exists()
+
+
+def test_a_code_from_a_user_without_two_factor_is_a_403(workspace, personas):
+    response = api(personas["admin"]).post(secret_url(workspace), {"code": "123456"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"] == "no_second_factor"
