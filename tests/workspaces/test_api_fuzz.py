@@ -99,6 +99,7 @@ def _seed_family(name, domain, actor, member, role, support):
         "job": [],
         "member": [],
         "invitation": [],
+        "resendable": [],
     }
     markers = {domain, name}
     secrets = set()
@@ -164,7 +165,9 @@ def _seed_family(name, domain, actor, member, role, support):
         m.user.username for m in production.memberships.select_related("user").order_by("pk")
     ]
     markers.update(values["member"])
-    for n in range(2):
+    # Resending gets invitations of its own: the fuzzed DELETEs revoke the others, in an
+    # order the test does not choose.
+    for n, kind in enumerate(("invitation", "invitation", "resendable", "resendable")):
         invitation = Invitation.objects.create(
             workspace=production,
             email=f"invitee-{n}@{domain}",
@@ -172,7 +175,7 @@ def _seed_family(name, domain, actor, member, role, support):
             invited_by=actor,
             expires_at=timezone.now() + timedelta(days=7),
         )
-        values["invitation"].append(invitation.pk)
+        values[kind].append(invitation.pk)
     markers |= secrets
     return values, markers, secrets
 
@@ -238,7 +241,7 @@ def _kind_of(path, name):
         if "/trusted-domains/" in path:
             return "domain"
         if "/invitations/" in path:
-            return "invitation"
+            return "resendable" if path.endswith("/resend/") else "invitation"
         if "/rotations/" in path:
             return "rotation"
     return None
@@ -252,6 +255,7 @@ NONE_SUCH = {
     "rotation": NO_SUCH_ID,
     "member": "fuzz-no-such-member",
     "invitation": NO_SUCH_ID,
+    "resendable": NO_SUCH_ID,
 }
 
 

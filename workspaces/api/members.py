@@ -3,7 +3,7 @@ workspace and its [TEST] twin answer with one list."""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, schema
 from rest_framework.response import Response
 
 from ..access import workspace_for
@@ -19,7 +19,7 @@ from ..members import change_role, members_of, remove_member
 from ..models import Role
 from ..two_factor import has_second_factor, second_factor_label
 from .errors import error_responses
-from .serializers import TextField
+from .serializers import BodyRequiredSchema, TextField, schema_any_of
 
 
 class MemberSerializer(serializers.Serializer):
@@ -42,6 +42,10 @@ class MemberSerializer(serializers.Serializer):
 
 class RoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
+
+
+# A PATCH body's fields are optional in the schema unless said: the role is needed.
+schema_any_of(RoleSerializer, {"required": ["role"]})
 
 
 class InvitationSerializer(serializers.Serializer):
@@ -129,6 +133,7 @@ def member_list(request, app_id):
     },
 )
 @api_view(["PATCH", "DELETE"])
+@schema(BodyRequiredSchema())
 def member_detail(request, app_id, username):
     """Change a member's role, or remove them (admins); never the last admin."""
     workspace = workspace_for(request.user, app_id, need="admin")
