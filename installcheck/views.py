@@ -54,7 +54,7 @@ def _columns(params):
     return columns
 
 
-def _table_context(request, workspace):
+def _table_context(request, workspace, version):
     params = {name: request.GET.get(name, "") for name in ("status", "platform", "sort")}
     page_number = request.GET.get("page") or ""
     error = None
@@ -119,7 +119,7 @@ def installations(request, app_id):
             "job": job,
             "live_version": version,
             "readiness": readiness_cards(workspace),
-            **_table_context(request, workspace),
+            **_table_context(request, workspace, version),
             **_log_context(request, workspace),
         },
     )
@@ -130,9 +130,10 @@ def installations(request, app_id):
 def domain_rows(request, app_id):
     """htmx: the domain status table alone (sorting, filtering, paging, its poll)."""
     workspace = workspace_for(request.user, app_id, "view")
-    if queries.unchanged(request, queries.live_version(workspace)):
+    version = queries.live_version(workspace)
+    if queries.unchanged(request, version):
         return HttpResponse(status=204)
-    context = {"workspace": workspace, **_table_context(request, workspace)}
+    context = {"workspace": workspace, **_table_context(request, workspace, version)}
     return render(request, "installcheck/_domain_table.html", context)
 
 
