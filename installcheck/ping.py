@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from security import gateway, gateway_codes
 from security.crypto import SecretUnreadable
-from security.gateway_diagnosis import gateway_diagnosis
+from security.gateway_diagnosis import gateway_diagnosis, retired_secret_reference
 from security.snapshots import snapshots
 from security.tokens import BoundedCache
 from workspaces.auth import client_address
@@ -147,6 +147,15 @@ def _diagnosis(ping, decision, config):
         return []
 
 
+def _old_secret(ping, decision, config):
+    """The retired secret a wrong hash was made with, if any; never fails the request."""
+    try:
+        return retired_secret_reference(ping, decision, config)
+    except (DatabaseError, SecretUnreadable) as exc:
+        log.warning("no retired-secret check for a failed ping: %s", type(exc).__name__)
+        return None
+
+
 def _count(ping, decision, config, host, request_id, now):
     installation = installation_name(ping, host)
     key = CountKey(
@@ -155,7 +164,7 @@ def _count(ping, decision, config, host, request_id, now):
         installation=installation,
         outcome=decision.outcome,
         code=decision.code or "",
-        proof=decision.proof or "",
+        proof=decision.proof or _old_secret(ping, decision, config) or "",
         app_version=ping.app_version or "",
         day=time.strftime("%Y-%m-%d", time.gmtime(now)),
     )
