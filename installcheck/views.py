@@ -70,9 +70,7 @@ def _table_context(request, workspace, version):
     return {
         "columns": _columns(params),
         # What the table's poll asks again (installcheck/_domain_table.html).
-        "poll_query": urlencode(
-            {**params, "page": page_number, "v": queries.live_version(workspace)}
-        ),
+        "poll_query": urlencode({**params, "page": page_number, "v": version}),
         "filter_query": urlencode(params),
         "page": page,
         "filters": params,
