@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from security.actions.rotation_traffic import add_rotation_traffic
 from security.models import IdentitySecret, MessengerKey
 from security.vocabulary import HMAC, PLATFORMS, VERIFIED, parse_reference
 from workspaces.models import Workspace
@@ -225,6 +226,10 @@ def apply_counts(counts, seen):
         rows[dims] += n
     if rows:
         _upsert_daily(rows)
+    by_proof = defaultdict(int)
+    for key, n in counts.items():
+        by_proof[(key.workspace_id, key.platform, key.outcome, key.proof)] += n
+    add_rotation_traffic(by_proof)
     _touch_proofs(counts, seen)
     result.counts = sum(counts.values())
     result.touched = {(ws, platform) for ws, platform, _ in names}

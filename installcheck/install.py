@@ -5,13 +5,14 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, Min
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from security.vocabulary import PLATFORM_CHOICES
 from workspaces.access import workspace_for
 
-from . import messenger
+from . import messenger, queries
 from .limits import RETRY_AFTER_SECONDS
 from .models import Installation
 from .ping import PING_PATH
@@ -81,6 +82,9 @@ def seen_by_platform(workspace):
 @require_GET
 def install(request, app_id):
     workspace = workspace_for(request.user, app_id, "view")
+    version = queries.live_version(workspace)
+    if queries.unchanged(request, version):
+        return HttpResponse(status=204)  # the "Seen so far" poll: nothing new
     origin = request.build_absolute_uri("/").rstrip("/")
     plain, strict, csp = web_snippets(workspace.app_id, origin)
     seen = seen_by_platform(workspace)
@@ -98,6 +102,7 @@ def install(request, app_id):
         "installcheck/install.html",
         {
             "workspace": workspace,
+            "live_version": version,
             "platforms": platforms,
             "plain_snippet": plain,
             "strict_snippet": strict,

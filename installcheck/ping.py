@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from security import gateway, gateway_codes
 from security.crypto import SecretUnreadable
-from security.gateway_diagnosis import gateway_diagnosis
+from security.gateway_diagnosis import gateway_diagnosis, retired_secret_reference
 from security.snapshots import snapshots
 from security.tokens import BoundedCache
 from security.vocabulary import BELOW_MINIMUM
@@ -148,6 +148,15 @@ def _diagnosis(ping, decision, config):
         return []
 
 
+def _old_secret(ping, decision, config):
+    """The retired secret a wrong hash was made with, if any; never fails the request."""
+    try:
+        return retired_secret_reference(ping, decision, config)
+    except (DatabaseError, SecretUnreadable) as exc:
+        log.warning("no retired-secret check for a failed ping: %s", type(exc).__name__)
+        return None
+
+
 def _count(ping, decision, config, host, request_id, now):
     installation = installation_name(ping, host)
     key = CountKey(
@@ -157,7 +166,7 @@ def _count(ping, decision, config, host, request_id, now):
         # Served only under the version policy: counted apart (one `is None` test).
         outcome=decision.outcome if decision.version_policy is None else BELOW_MINIMUM,
         code=decision.code or "",
-        proof=decision.proof or "",
+        proof=decision.proof or _old_secret(ping, decision, config) or "",
         app_version=ping.app_version or "",
         day=time.strftime("%Y-%m-%d", time.gmtime(now)),
     )

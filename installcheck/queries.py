@@ -1,6 +1,8 @@
 """Read-side queries of the installation page and API: the table and the log, filtered."""
 
-from django.db.models import Case, CharField, F, Value, When
+import zlib
+
+from django.db.models import Case, CharField, Count, F, Max, Sum, Value, When
 
 from security.vocabulary import PLATFORMS
 
@@ -77,3 +79,26 @@ def failure_codes(workspace):
         .values_list("code", flat=True)
         .distinct()
     )
+
+
+def live_version(workspace):
+    """A short fingerprint of what the installation pages show (installations, their
+    counts, the readiness summaries): the pages poll with it and get 204 No Content while
+    it has not changed, so nothing is swapped (nor a focused link lost) for nothing."""
+    totals = Installation.objects.filter(workspace=workspace).aggregate(
+        n=Count("id"), identified=Sum("identified"), verified=Sum("verified"), last=Max("last_seen")
+    )
+    computed = sorted(
+        (row.get("computed_at") or "")
+        for row in workspace.platforms.values_list("readiness", flat=True)
+        if isinstance(row, dict)
+    )
+    last = totals["last"].timestamp() if totals["last"] else 0
+    parts = (totals["n"], totals["identified"] or 0, totals["verified"] or 0, f"{last:.3f}")
+    readiness = zlib.crc32("|".join(computed).encode())
+    return "-".join(str(p) for p in (*parts, readiness))
+
+
+def unchanged(request, version):
+    """Whether an htmx poll (``?v=``) already shows ``version``."""
+    return request.headers.get("HX-Request") == "true" and request.GET.get("v") == version

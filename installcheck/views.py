@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -53,8 +54,9 @@ def _columns(params):
     return columns
 
 
-def _table_context(request, workspace):
+def _table_context(request, workspace, version):
     params = {name: request.GET.get(name, "") for name in ("status", "platform", "sort")}
+    page_number = request.GET.get("page") or ""
     error = None
     while True:
         try:
@@ -64,9 +66,11 @@ def _table_context(request, workspace):
             # Show the first mistake, drop every bad value.
             error = error or exc
             params[exc.field] = ""
-    page = Paginator(rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, TABLE_PAGE_SIZE).get_page(page_number)
     return {
         "columns": _columns(params),
+        # What the table's poll asks again (installcheck/_domain_table.html).
+        "poll_query": urlencode({**params, "page": page_number, "v": version}),
         "filter_query": urlencode(params),
         "page": page,
         "filters": params,
@@ -95,6 +99,9 @@ def _log_context(request, workspace):
 @require_GET
 def installations(request, app_id):
     workspace = workspace_for(request.user, app_id, "view")
+    version = queries.live_version(workspace)
+    if queries.unchanged(request, version):
+        return HttpResponse(status=204)
     job_id = request.GET.get("job", "")
     job = None
     if job_id.isdigit():
@@ -108,8 +115,9 @@ def installations(request, app_id):
             "workspace": workspace,
             "may_check": can(workspace.role, "run_check"),
             "job": job,
+            "live_version": version,
             "readiness": readiness_cards(workspace),
-            **_table_context(request, workspace),
+            **_table_context(request, workspace, version),
             **_log_context(request, workspace),
         },
     )
@@ -118,9 +126,12 @@ def installations(request, app_id):
 @login_required
 @require_GET
 def domain_rows(request, app_id):
-    """htmx: the domain status table alone (sorting, filtering, paging)."""
+    """htmx: the domain status table alone (sorting, filtering, paging, its poll)."""
     workspace = workspace_for(request.user, app_id, "view")
-    context = {"workspace": workspace, **_table_context(request, workspace)}
+    version = queries.live_version(workspace)
+    if queries.unchanged(request, version):
+        return HttpResponse(status=204)
+    context = {"workspace": workspace, **_table_context(request, workspace, version)}
     return render(request, "installcheck/_domain_table.html", context)
 
 

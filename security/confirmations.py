@@ -8,6 +8,7 @@ a confirmation step; the API answers 409 ``confirmation_required`` with the same
 from datetime import UTC
 
 from . import versions
+from .vocabulary import IDENTIFIED_OUTCOMES, VERIFIED
 
 
 def _failing_installations(readiness):
@@ -36,11 +37,77 @@ def enforcement_figures(readiness):
     }
 
 
-def confirmation_needed(platform_label, flag, current, new, readiness):
-    """None when the change is safe as it is, else a dict: code, message and figures."""
+def rotation_figures(traffic, *, old_reference, new_reference, since):
+    """What a platform's identified requests proved since its secret was rotated.
+
+    ``traffic``: (outcome, proof, count) rows (security.models.RotationTraffic); a failed
+    request names the old secret when its hash was made with it. ``since``: the rotation's
+    time. The new secret's requests are fine; the old secret's are rejected once it is
+    retired (at once in gap mode, at the overlap's end otherwise)."""
+    identified = verified = new = old_verified = old_failed = 0
+    for outcome, proof, count in traffic:
+        if outcome not in IDENTIFIED_OUTCOMES:
+            continue
+        identified += count
+        if outcome == VERIFIED:
+            verified += count
+            new += count if proof == new_reference else 0
+            old_verified += count if proof == old_reference else 0
+        elif proof == old_reference:
+            old_failed += count
+    unproven = identified - verified
+    return {
+        "since": since.isoformat() if since else None,
+        "identified": identified,
+        "new_reference": new_reference,
+        "old_reference": old_reference,
+        "new_secret": new,
+        "old_secret": old_verified + old_failed,
+        "old_secret_verified": old_verified,
+        "other_proof": verified - new - old_verified,
+        "unproven": unproven - old_failed,
+        # Rejected if the platform enforced now / once the old secret stops verifying.
+        "would_be_rejected": unproven,
+        "rejected_once_old_retired": unproven + old_verified,
+    }
+
+
+def _since_text(figures):
+    since = figures.get("since")
+    return f"the rotation at {since[:16].replace('T', ' ')} UTC" if since else "the rotation"
+
+
+def rotation_enforcement_confirmation(platform_label, figures):
+    """Turning enforcement back on after a rotation (gap mode): judged on the requests
+    since the rotation, not on the 7 days when the old secret still verified."""
+    since = _since_text(figures)
+    if figures["identified"] == 0:
+        message = (
+            f"No identified {platform_label} request has reached the gateway since {since}: "
+            "nothing shows yet that your servers sign with the new secret."
+        )
+    elif figures["would_be_rejected"] == 0:
+        return None
+    else:
+        message = (
+            f"Since {since}, {figures['identified']} identified {platform_label} requests: "
+            f"{figures['new_secret']} carried the new secret, {figures['old_secret']} still "
+            f"used the old one and {figures['unproven']} had no valid proof"
+            + (f" ({figures['other_proof']} proved with a JWT)" if figures["other_proof"] else "")
+            + f". Enforcing now would reject {figures['would_be_rejected']} of them: those "
+            "signed with the old secret and those without proof."
+        )
+    return {"code": "unproven_since_rotation", "message": message, **figures}
+
+
+def confirmation_needed(platform_label, flag, current, new, readiness, *, rotation=None):
+    """None when the change is safe as it is, else a dict: code, message and figures.
+    ``rotation``: rotation_figures of the platform's open, rotated rotation, if any."""
     if current == new:
         return None
     readiness = readiness or {}
+    if flag == "enforced" and new and rotation is not None:
+        return rotation_enforcement_confirmation(platform_label, rotation)
     if flag == "enforced" and new:
         figures = enforcement_figures(readiness)
         if figures["would_be_rejected"] == 0:

@@ -11,6 +11,7 @@ from .confirmations import enforcement_figures
 from .models import IdentitySecret, PlatformSettings, RotationMode, RotationRequest, SecretState
 from .models import RotationState as S
 from .policy_display import add_policy
+from .queries import since_rotation
 from .vocabulary import (
     HMAC,
     OPEN_ROTATION_STATES,
@@ -24,15 +25,17 @@ from .vocabulary import (
 # ---- readiness -------------------------------------------------------------------------
 
 
-def readiness_view(readiness, *, enforced=False):
+def readiness_view(readiness, *, enforced=False, rotation=None):
     """A platform's readiness summary (installcheck.readiness) prepared for display, or
     None when it had no traffic yet. On an enforced platform the requests without valid
-    proof were rejected; otherwise they would have been."""
+    proof were rejected; otherwise they would have been. ``rotation``: the figures since
+    the platform's open rotation (queries.since_rotation), shown first."""
     if not readiness:
         return None
     share = readiness.get("share")
     return {
         **readiness,
+        "rotation": rotation,
         "percent": None if share is None else round(share * 100, 1),
         "rejected": enforcement_figures(readiness)["would_be_rejected"],
         "enforced": enforced,
@@ -43,11 +46,16 @@ def readiness_view(readiness, *, enforced=False):
 def readiness_cards(workspace):
     """One readiness view per platform, in the platforms' order."""
     rows = {row.platform: row for row in PlatformSettings.objects.filter(workspace=workspace)}
+    rotations = since_rotation(workspace)
     cards = [
         {
             "platform": platform,
             "label": platform_label(platform),
-            "r": readiness_view(rows[platform].readiness, enforced=rows[platform].enforced),
+            "r": readiness_view(
+                rows[platform].readiness,
+                enforced=rows[platform].enforced,
+                rotation=rotations.get(platform),
+            ),
         }
         for platform in PLATFORMS
         if platform in rows
@@ -70,6 +78,7 @@ def platform_cards(workspace):
         row.platform: row
         for row in PlatformSettings.objects.filter(workspace=workspace).select_related("changed_by")
     }
+    rotations = since_rotation(workspace)
     cards = []
     for platform in PLATFORMS:
         row = rows.get(platform)
@@ -83,7 +92,10 @@ def platform_cards(workspace):
                 "label": platform_label(platform),
                 "secret_version": secret.version if secret else None,
                 "masked": crypto.mask(secret.plaintext()) if secret and may_see_secrets else None,
-                "readiness": readiness_view(row.readiness, enforced=row.enforced),
+                "readiness": readiness_view(
+                    row.readiness, enforced=row.enforced, rotation=rotations.get(platform)
+                ),
+                "rotation": rotations.get(platform),
             }
         )
         add_policy(cards[-1], row, "readiness")  # the version policy in the readiness

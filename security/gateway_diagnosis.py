@@ -2,9 +2,9 @@
 verification log explains an ``invalid_user_hash`` with the same codes as the checker.
 No ORM: it runs in the gateway on plain snapshot values."""
 
-from . import diagnosis
+from . import diagnosis, hashing
 from .gateway import INVALID_USER_HASH
-from .vocabulary import parse_reference
+from .vocabulary import hmac_reference, parse_reference
 
 
 def gateway_diagnosis(ping, decision, config):
@@ -40,3 +40,22 @@ def gateway_diagnosis(ping, decision, config):
 def this_platform_first(pairs, platform):
     """The likeliest mix-up is the same platform's secret of the twin: name that one."""
     return tuple(sorted(pairs, key=lambda pair: pair[0] != platform))
+
+
+def retired_secret_reference(ping, decision, config):
+    """For an ``invalid_user_hash``: the reference of the platform's most recently retired
+    secret (``hmac:web:v1``) when the hash was made with it, else None. One HMAC, on the
+    failure path only and without the diagnosis budget: it is how readiness after a
+    rotation counts the requests that still use the old secret (issue 17 #2)."""
+    if decision.code != INVALID_USER_HASH or ping.user_hash is None:
+        return None
+    if config.diagnosis_extras is None:
+        return None
+    retired = config.diagnosis_extras().retired.get(ping.platform, ())
+    if not retired:
+        return None
+    version, secret = retired[0]  # newest first
+    _, identifier = hashing.identifier_for(ping.user_id, ping.email)
+    if identifier is None or not hashing.hash_matches(secret, identifier, ping.user_hash):
+        return None
+    return hmac_reference(ping.platform, version)

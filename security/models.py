@@ -254,3 +254,25 @@ class RotationStep(models.Model):
 
     def __str__(self):
         return f"{self.request_id} → {self.state}"
+
+
+class RotationTraffic(models.Model):
+    """Identified requests of a platform since its secret was rotated, per outcome and
+    proof (``hmac:web:v1`` also on a failure whose hash was made with the retired secret).
+    Added by the fold (installcheck.apply, through actions.rotation_traffic) while the
+    rotation is rotated and open, so readiness after a rotation counts from the rotation."""
+
+    request = models.ForeignKey(RotationRequest, on_delete=models.CASCADE, related_name="traffic")
+    outcome = models.CharField(max_length=20)
+    proof = models.CharField(max_length=64, blank=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "outcome", "proof"], name="unique_rotation_traffic"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} {self.outcome} {self.proof} +{self.count}"

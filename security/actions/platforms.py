@@ -10,6 +10,7 @@ from workspaces.refusals import Refused
 
 from ..confirmations import confirmation_needed, version_policy_confirmation
 from ..models import PlatformSettings
+from ..queries import since_rotation
 from ..validators import checked, validate_enforce_from_version, validate_sunset_at
 from ..vocabulary import platform_label
 from . import secret_rotation
@@ -127,8 +128,13 @@ def change_platform(workspace, platform, changes, *, confirm=False, actor, ip=No
     policy = _wanted_policy(row, changes)
     if not confirm:
         label = platform_label(platform)
+        # After a rotation, enforcing is judged on the requests since the rotation.
+        enforcing = ("enforced", True) in wanted
+        rotation = since_rotation(workspace, platform).get(platform) if enforcing else None
         for flag, value in wanted:
-            needed = confirmation_needed(label, flag, getattr(row, flag), value, row.readiness)
+            needed = confirmation_needed(
+                label, flag, getattr(row, flag), value, row.readiness, rotation=rotation
+            )
             if needed:
                 raise _confirmation_refusal(needed)
         if policy is not None:

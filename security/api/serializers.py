@@ -46,6 +46,13 @@ class PlatformSerializer(serializers.Serializer):
     )
     changed_at = serializers.DateTimeField()
     readiness = serializers.JSONField(help_text="{} until the installation check saw traffic.")
+    since_rotation = serializers.JSONField(
+        allow_null=True,
+        help_text="While a rotation of this platform's secret is rotated and open: the "
+        "identified requests since the rotation (identified, new_secret, old_secret, "
+        "old_secret_verified, other_proof, unproven, would_be_rejected, "
+        "rejected_once_old_retired, since, new_reference, old_reference, mode); else null.",
+    )
 
 
 def platform_data(card):
@@ -61,6 +68,7 @@ def platform_data(card):
             "secret_masked": card["masked"],
             "changed_at": settings.changed_at,
             "readiness": settings.readiness,
+            "since_rotation": card.get("rotation"),
         }
     ).data
 

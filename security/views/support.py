@@ -6,6 +6,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -85,11 +86,27 @@ def rotation(request, pk):
         RotationRequest.objects.select_related("workspace").prefetch_related("steps"), pk=pk
     )
     platform_row = item.workspace.platforms.get(platform=item.platform)
+    version = _rotation_version(item, platform_row)
+    if request.headers.get("HX-Request") == "true" and request.GET.get("v") == version:
+        return HttpResponse(status=204)  # the page polls while open: nothing new
     return render(
         request,
         "security/support_rotation.html",
-        {"item": item, "platform_row": platform_row, "next_step": next_step(item)},
+        {
+            "item": item,
+            "platform_row": platform_row,
+            "next_step": next_step(item),
+            "live_version": version,
+        },
     )
+
+
+def _rotation_version(item, platform_row):
+    """What the rotation page shows that the customer (or time) can change: the page's
+    poll sends it back and is answered 204 while it is the same (issue 17 #5)."""
+    overlap = item.overlap_until.timestamp() if item.overlap_until else 0
+    parts = (item.state, len(item.steps.all()), platform_row.enforced, f"{overlap:.0f}")
+    return "-".join(str(part) for part in parts)
 
 
 def _run(request, pk, action, done, then):

@@ -60,8 +60,12 @@ def test_support_and_admin_rotate_a_secret_the_seed_way(new_page, workspace, per
     assert revealed == secret_of(workspace, "web") != old_secret
     admin.goto(f"/w/{workspace.app_id}/security/")
     admin.wait_for_selector("text=turn enforcement back on")
-    # No failing traffic recorded, so turning it on needs no confirmation.
+    # No request since the rotation: the confirmation says nothing shows the new secret in
+    # use yet (issue 17 #2: readiness counts from the rotation).
     admin.click('[data-testid="toggle-enforced-web"]')
+    admin.wait_for_selector('[data-testid="since-rotation-none"]')
+    assert "since the rotation" in admin.inner_text('[data-testid="confirmation"]')
+    admin.click('[data-testid="confirm"]')
     admin.wait_for_selector("text=Enforcement for Web is now on.")
     assert admin.query_selector('[data-testid="rotation-banner"]') is None
 

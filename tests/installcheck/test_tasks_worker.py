@@ -33,7 +33,11 @@ def test_pings_through_the_gateway_appear_after_a_worker_fold(worker, workspace)
     fold_counts.delay()
 
     wait_for(lambda: counted(workspace) == 8, what="the fold")
-    assert Installation.objects.get(name="shop.example.com").status == "verified"
+    # The statuses are refreshed after the counts commit: wait for that step too.
+    wait_for(
+        lambda: Installation.objects.get(name="shop.example.com").status == "verified",
+        what="the refresh after the fold",
+    )
     assert Installation.objects.get(name="other.example.com").top_reason == "missing_user_hash"
 
 
