@@ -1,0 +1,168 @@
+"""Thirty days of one platform's identified requests, for the trends page's charts.
+
+Read from the DailyCount rows the fold writes (one per day, installation, outcome, code,
+proof and app version; pruned after VERITY_RETENTION_DAYS, which must stay above
+TREND_DAYS): nothing new is counted at the gateway for the charts.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from security.models import RotationRequest, RotationStep
+from security.models import RotationState as S
+from security.vocabulary import VERIFIED, hmac_reference
+
+from .models import DailyCount
+from .status import Tally
+
+TREND_DAYS = 30
+# App versions drawn one by one; the rest are summed into one "other versions" bar.
+TOP_VERSIONS = 6
+NO_VERSION = "(none sent)"
+OTHER_VERSIONS = "other versions"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The identified requests of one day (or one app version)."""
+
+    label: str
+    verified: int = 0
+    missing: int = 0
+    invalid: int = 0
+
+    @property
+    def identified(self):
+        return self.verified + self.missing + self.invalid
+
+    @property
+    def share(self):
+        """The percentage with valid proof (one decimal), or None with no traffic."""
+        if not self.identified:
+            return None
+        return round(self.verified * 100 / self.identified, 1)
+
+
+def _bucket(label, tally):
+    return Bucket(label, tally.verified, tally.missing, tally.invalid)
+
+
+def window(today=None, days=TREND_DAYS):
+    """The days of the window, oldest first, ending ``today`` (UTC)."""
+    today = today or timezone.now().date()
+    return [today - timedelta(days=days - 1 - n) for n in range(days)]
+
+
+def _rows(workspace_id, platform, first_day, *dims):
+    return (
+        DailyCount.objects.filter(workspace_id=workspace_id, platform=platform, day__gte=first_day)
+        .values(*dims, "outcome", "code")
+        .annotate(total=Sum("count"))
+        .order_by()
+    )
+
+
+def daily(workspace_id, platform, today=None):
+    """One Bucket per day of the window (label: the ISO date), empty days included."""
+    days = window(today)
+    tallies = defaultdict(Tally)
+    for row in _rows(workspace_id, platform, days[0], "day"):
+        tallies[row["day"]].add(row["outcome"], row["code"], row["total"])
+    return [_bucket(day.isoformat(), tallies.get(day, Tally())) for day in days]
+
+
+def by_version(workspace_id, platform, today=None, top=TOP_VERSIONS):
+    """One Bucket per app version over the window, most identified first; past ``top``
+    the rest are summed into "other versions". Versions without identified requests are
+    left out."""
+    days = window(today)
+    tallies = defaultdict(Tally)
+    for row in _rows(workspace_id, platform, days[0], "app_version"):
+        tallies[row["app_version"]].add(row["outcome"], row["code"], row["total"])
+    ranked = sorted(
+        (item for item in tallies.items() if item[1].identified),
+        key=lambda item: (-item[1].identified, item[0]),
+    )
+    buckets = [_bucket(version or NO_VERSION, tally) for version, tally in ranked[:top]]
+    rest = ranked[top:]
+    if rest:
+        buckets.append(
+            Bucket(
+                f"{OTHER_VERSIONS} ({len(rest)})",
+                sum(t.verified for _, t in rest),
+                sum(t.missing for _, t in rest),
+                sum(t.invalid for _, t in rest),
+            )
+        )
+    return buckets
+
+
+@dataclass(frozen=True)
+class SecretSwitch:
+    """Verified requests per day by the old and the new secret since a rotation."""
+
+    rotation: RotationRequest
+    rotated_at: object
+    old_reference: str
+    new_reference: str
+    days: list  # ISO dates, oldest first
+    old: list
+    new: list
+
+
+def latest_rotation(workspace_id, platform, today=None):
+    """The platform's latest HMAC rotation done within the window, with when it was done,
+    or (None, None)."""
+    first_day = window(today)[0]
+    step = (
+        RotationStep.objects.filter(
+            request__workspace_id=workspace_id,
+            request__platform=platform,
+            request__old_version__isnull=False,
+            request__new_version__isnull=False,
+            state=S.ROTATED,
+            created_at__date__gte=first_day,
+        )
+        .select_related("request")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return (step.request, step.created_at) if step else (None, None)
+
+
+def secret_switch(workspace_id, platform, today=None):
+    """Old secret against new, day by day from the latest rotation's day, or None when
+    the platform was not rotated within the window."""
+    rotation, rotated_at = latest_rotation(workspace_id, platform, today)
+    if rotation is None:
+        return None
+    old = hmac_reference(platform, rotation.old_version)
+    new = hmac_reference(platform, rotation.new_version)
+    days = [day for day in window(today) if day >= rotated_at.date()]
+    counts = defaultdict(int)
+    for row in (
+        DailyCount.objects.filter(
+            workspace_id=workspace_id,
+            platform=platform,
+            day__gte=days[0],
+            outcome=VERIFIED,
+            proof__in=(old, new),
+        )
+        .values("day", "proof")
+        .annotate(total=Sum("count"))
+        .order_by()
+    ):
+        counts[(row["day"], row["proof"])] += row["total"]
+    return SecretSwitch(
+        rotation=rotation,
+        rotated_at=rotated_at,
+        old_reference=old,
+        new_reference=new,
+        days=[day.isoformat() for day in days],
+        old=[counts[(day, old)] for day in days],
+        new=[counts[(day, new)] for day in days],
+    )
