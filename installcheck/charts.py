@@ -18,6 +18,7 @@ from html import escape
 WIDTH = 400
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 10, 22
 FONT = 12
+MAX_BAR = 24
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,19 @@ def _f(value):
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def _is_tick(i, n, every):
+    """Whether label ``i`` of ``n`` is printed: the last one (today), and every
+    ``every``-th counting back from it, so the newest day is always named."""
+    return (n - 1 - i) % every == 0
+
+
+def _anchor(i, n):
+    """Labels at the edges stay inside the chart."""
+    if i == n - 1 and n > 1:
+        return "end"
+    return "start" if i == 0 else "middle"
+
+
 def _open(chart_id, title, desc, height):
     return (
         f'<svg class="chart-svg" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -93,9 +107,20 @@ def _text(x, y, text, cls="chart-label", anchor="start"):
 
 
 def stacked_bars(
-    chart_id, title, desc, labels, series, *, row_labels=None, tick_every=7, height=200
+    chart_id,
+    title,
+    desc,
+    labels,
+    series,
+    *,
+    row_labels=None,
+    tick_every=7,
+    height=200,
+    marker=None,
 ):
     """Vertical bars, one per label (a day), each the stack of ``series`` values.
+
+    ``marker``: (index, text), a dashed line before that bar, named (e.g. the rotation).
 
     ``labels``: the x labels (short, e.g. "Dec 2"); one in ``tick_every`` is printed.
     The table has one row per label (``row_labels``, e.g. ISO dates, when given): each
@@ -106,7 +131,8 @@ def stacked_bars(
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = height - TOP - BOTTOM
     slot = plot_w / max(len(labels), 1)
-    bar_w = max(slot * 0.75, 1)
+    # A bar is never wider than a few days' worth, however few days there are.
+    bar_w = min(max(slot * 0.75, 1), MAX_BAR)
     parts = [_open(chart_id, title, desc, height)]
     for fraction in (0, 0.5, 1):
         y = TOP + plot_h * (1 - fraction)
@@ -128,14 +154,22 @@ def stacked_bars(
                 f'width="{_f(bar_w)}" height="{_f(h)}" data-value="{value}">'
                 f"<title>{escape(label)}: {_number(value)} {escape(s.label.lower())}</title></rect>"
             )
-        if i % tick_every == 0 or i == len(labels) - 1:
-            anchor = "end" if i == len(labels) - 1 else "middle" if i else "start"
+        if _is_tick(i, len(labels), tick_every):
+            anchor = _anchor(i, len(labels))
             tx = x + bar_w if anchor == "end" else x if anchor == "start" else x + bar_w / 2
             parts.append(_text(tx, height - 6, label, anchor=anchor))
     parts.append(
         f'<line class="chart-axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
         f'y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>'
     )
+    if marker is not None:
+        index, text = marker
+        mx = LEFT + slot * index
+        parts.append(
+            f'<line class="chart-marker" x1="{_f(mx)}" x2="{_f(mx)}" '
+            f'y1="{TOP}" y2="{TOP + plot_h}"/>'
+        )
+        parts.append(_text(mx + 3, TOP + FONT, text, cls="chart-label chart-marker-label"))
     parts.append("</svg>")
     headers = ["Day", *[s.label for s in series], "Total"]
     rows = [
@@ -168,9 +202,8 @@ def share_line(chart_id, title, desc, labels, shares, *, row_labels=None, tick_e
         else:
             y = TOP + plot_h * (1 - share / 100)
             run.append((x, y, label, share))
-        if i % tick_every == 0 or i == len(labels) - 1:
-            anchor = "end" if i == len(labels) - 1 else "middle" if i else "start"
-            parts.append(_text(x, height - 6, label, anchor=anchor))
+        if _is_tick(i, len(labels), tick_every):
+            parts.append(_text(x, height - 6, label, anchor=_anchor(i, len(labels))))
     if run:
         runs.append(run)
     for run in runs:

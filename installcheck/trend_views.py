@@ -97,15 +97,17 @@ def _version_chart(label, buckets):
 
 
 def _switch_chart(label, switch):
-    old_total, new_total = sum(switch.old), sum(switch.new)
+    old_total, new_total = switch.old_since, switch.new_since
     short = [_short(day) for day in switch.days]
+    rotated_on = switch.days[switch.since]
     return charts.stacked_bars(
         "rotation",
-        f"{label}: old secret against new since the rotation of {switch.days[0]}",
+        f"{label}: old secret against new around the rotation of {rotated_on}",
         (
-            f"Stacked bars of verified requests per day since the rotation: "
-            f"{old_total:,} by the old secret ({switch.old_reference}), "
-            f"{new_total:,} by the new one ({switch.new_reference}); "
+            f"Stacked bars of verified requests per day from {switch.days[0]}; the dashed "
+            f"line marks the rotation. Since then {old_total:,} by the old secret "
+            f"({switch.old_reference}) and {new_total:,} by the new one "
+            f"({switch.new_reference}): "
             f"{charts.percent(new_total, old_total + new_total)} on the new secret."
         ),
         short,
@@ -115,6 +117,7 @@ def _switch_chart(label, switch):
         ],
         row_labels=switch.days,
         tick_every=max(len(switch.days) // 4, 1),
+        marker=(switch.since, "rotated"),
     )
 
 

@@ -23,6 +23,8 @@ TREND_DAYS = 30
 # App versions drawn one by one; the rest are summed into one "other versions" bar.
 TOP_VERSIONS = 6
 NO_VERSION = "(none sent)"
+# Days drawn before a rotation, so the switch is seen against what came before.
+DAYS_BEFORE_ROTATION = 7
 OTHER_VERSIONS = "other versions"
 
 
@@ -112,6 +114,16 @@ class SecretSwitch:
     days: list  # ISO dates, oldest first
     old: list
     new: list
+    since: int  # the index of the rotation's day in ``days``
+
+    @property
+    def old_since(self):
+        """Verified by the old secret from the rotation's day on."""
+        return sum(self.old[self.since :])
+
+    @property
+    def new_since(self):
+        return sum(self.new[self.since :])
 
 
 def latest_rotation(workspace_id, platform, today=None):
@@ -135,14 +147,16 @@ def latest_rotation(workspace_id, platform, today=None):
 
 
 def secret_switch(workspace_id, platform, today=None):
-    """Old secret against new, day by day from the latest rotation's day, or None when
-    the platform was not rotated within the window."""
+    """Old secret against new, day by day from a week before the latest rotation (within
+    the window), or None when the platform was not rotated within the window."""
     rotation, rotated_at = latest_rotation(workspace_id, platform, today)
     if rotation is None:
         return None
     old = hmac_reference(platform, rotation.old_version)
     new = hmac_reference(platform, rotation.new_version)
-    days = [day for day in window(today) if day >= rotated_at.date()]
+    rotated_on = rotated_at.date()
+    start = rotated_on - timedelta(days=DAYS_BEFORE_ROTATION)
+    days = [day for day in window(today) if day >= start]
     counts = defaultdict(int)
     for row in (
         DailyCount.objects.filter(
@@ -165,4 +179,5 @@ def secret_switch(workspace_id, platform, today=None):
         days=[day.isoformat() for day in days],
         old=[counts[(day, old)] for day in days],
         new=[counts[(day, new)] for day in days],
+        since=days.index(rotated_on) if rotated_on in days else 0,
     )

@@ -52,8 +52,12 @@ def busy_workspace(workspace, personas, redis_client):
 def test_no_page_overflows_at_phone_or_desktop_width(browser, live_server, busy_workspace):
     workspace, rotation = busy_workspace
     common = [reverse("workspaces:profile"), reverse("workspaces:home")]
+    trends = [
+        reverse("installcheck:trends", kwargs={"app_id": workspace.app_id, "platform": p})
+        for p in ("web", "ios", "android")
+    ]
     pages = {
-        role: [url for _, _, url in _pages(workspace.app_id, role)] + common
+        role: [url for _, _, url in _pages(workspace.app_id, role)] + trends + common
         for role in ("admin", "developer", "viewer")
     }
     pages["support"] = common + [

@@ -248,17 +248,28 @@ def test_old_secret_against_new_since_a_rotation(client, personas, workspace, re
     request.refresh_from_db()
     old, new = hmac_reference("web", request.old_version), hmac_reference("web", 2)
     assert request.new_version == 2
-    past(workspace, 5, "verified", 9, proof=old)  # before the rotation: not charted
+    past(workspace, 5, "verified", 9, proof=old)  # before the rotation: the context
+    past(workspace, 9, "verified", 7, proof=old)  # over a week before: not drawn
     past(workspace, 0, "verified", 3, proof=old)
     past(workspace, 0, "verified", 5, proof=new)
     fold()
     body = page(client, personas, workspace)
     tree = svgs(body)["rotation"]
-    assert [int(r.get("data-value")) for r in bars(tree, "old")] == [3]
+    assert [int(r.get("data-value")) for r in bars(tree, "old")] == [9, 3]
     assert [int(r.get("data-value")) for r in bars(tree, "new")] == [5]
+    today = timezone.now().date()
     rows = table(body, "rotation")
     assert rows[0] == ["Day", f"Old secret ({old})", f"New secret ({new})", "Total"]
-    assert rows[1:] == [[timezone.now().date().isoformat(), "3", "5", "8"]]
+    assert len(rows) == 1 + 8  # a week before the rotation, and its day
+    assert rows[3] == [(today - timedelta(days=5)).isoformat(), "9", "0", "9"]
+    assert rows[-1] == [today.isoformat(), "3", "5", "8"]
+    # The dashed line stands before the rotation's day (the last bar), and is named.
+    lines = [el for el in tree.iter(f"{SVG}line") if el.get("class") == "chart-marker"]
+    assert len(lines) == 1
+    last_bar = bars(tree, "new")[0]
+    assert float(lines[0].get("x1")) < float(last_bar.get("x"))
+    assert "rotated" in ET.tostring(tree, encoding="unicode")
+    # The description counts from the rotation only: 3 old, 5 new.
     assert "62.5% on the new secret" in body
 
 
