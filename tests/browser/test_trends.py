@@ -76,7 +76,11 @@ def test_the_trends_pages_read_at_phone_and_desktop_width(browser, live_server, 
         violations = []
         try:
             page = context.new_page()
-            page.on("console", lambda m: violations.append(m.text) if m.type == "error" else None)
+            # A CSP violation (an inline style or script) is a console error in Chromium.
+            page.on(
+                "console",
+                lambda m, errors=violations: errors.append(m.text) if m.type == "error" else None,
+            )
             login(page, "viewer")
             for platform in ("web", "ios", "android"):
                 url = reverse(
