@@ -1,6 +1,7 @@
 """The trends page of one platform: 30 days of identified requests drawn as SVG charts
 (installcheck.charts), each with the table of its numbers, for whoever may see readiness."""
 
+from dataclasses import replace
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
@@ -10,13 +11,14 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from security.models import PlatformSettings
-from security.vocabulary import ANDROID, IOS, PLATFORMS, platform_label
+from security.vocabulary import PLATFORMS, platform_label
 from workspaces.access import workspace_for
 
 from . import charts, trends
 from .charts import Series
 
-MOBILE = (IOS, ANDROID)
+NO_VERSION = "(none sent)"
+OTHER_VERSIONS = "other versions"
 
 
 def _short(iso_day):
@@ -80,7 +82,14 @@ def _daily_charts(label, buckets):
     return [requests, share]
 
 
-def _version_chart(label, buckets):
+def version_label(version):
+    return version or NO_VERSION
+
+
+def _version_chart(label, versions):
+    buckets = [replace(b, label=version_label(b.label)) for b in versions.top]
+    if versions.other is not None:
+        buckets.append(replace(versions.other, label=f"{OTHER_VERSIONS} ({versions.other_count})"))
     if not buckets:
         return None
     best = max(buckets, key=lambda b: (b.share or 0, b.identified))
@@ -88,8 +97,8 @@ def _version_chart(label, buckets):
         "versions",
         f"{label}: identified requests by app version, last {trends.TREND_DAYS} days",
         (
-            f"One bar per app version, the {len(buckets)} most used first. The highest share "
-            f"with valid proof: {best.label}, {best.share:g}% of {best.identified:,}."
+            f"One bar per app version, the most used first. The highest share with valid "
+            f"proof: {best.label}, {best.share:g}% of {best.identified:,}."
         ),
         [b.label for b in buckets],
         _outcome_series(buckets),
@@ -131,7 +140,7 @@ def trend_context(workspace, platform, today=None):
     daily_charts, version_chart = [], None
     if totals["identified"]:
         daily_charts = _daily_charts(label, buckets)
-        if platform in MOBILE:
+        if platform in trends.MOBILE:
             version_chart = _version_chart(label, trends.by_version(workspace.pk, platform, today))
     switch = trends.secret_switch(workspace.pk, platform, today)
     rotation_chart = _switch_chart(label, switch) if switch else None
@@ -148,7 +157,7 @@ def trend_context(workspace, platform, today=None):
         "totals": totals,
         "daily_charts": daily_charts,
         "version_chart": version_chart,
-        "is_mobile": platform in MOBILE,
+        "is_mobile": platform in trends.MOBILE,
         "switch": switch,
         "rotation_chart": rotation_chart,
         "enforced": bool(settings_row and settings_row.enforced),

@@ -14,18 +14,18 @@ from django.utils import timezone
 
 from security.models import RotationRequest, RotationStep
 from security.models import RotationState as S
-from security.vocabulary import VERIFIED, hmac_reference
+from security.vocabulary import ANDROID, IOS, VERIFIED, hmac_reference
 
 from .models import DailyCount
 from .status import Tally
 
 TREND_DAYS = 30
+# The platforms charted by app version.
+MOBILE = (IOS, ANDROID)
 # App versions drawn one by one; the rest are summed into one "other versions" bar.
 TOP_VERSIONS = 6
-NO_VERSION = "(none sent)"
 # Days drawn before a rotation, so the switch is seen against what came before.
 DAYS_BEFORE_ROTATION = 7
-OTHER_VERSIONS = "other versions"
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,19 @@ def daily(workspace_id, platform, today=None):
     return [_bucket(day.isoformat(), tallies.get(day, Tally())) for day in days]
 
 
+@dataclass(frozen=True)
+class Versions:
+    """The most used app versions (label: the version as sent, "" for none) and the rest
+    summed into ``other`` (None when there is no rest), over the window."""
+
+    top: list
+    other: Bucket | None = None
+    other_count: int = 0
+
+
 def by_version(workspace_id, platform, today=None, top=TOP_VERSIONS):
-    """One Bucket per app version over the window, most identified first; past ``top``
-    the rest are summed into "other versions". Versions without identified requests are
-    left out."""
+    """The ``top`` app versions by identified requests over the window, most first (ties
+    by name); the rest summed. Versions without identified requests are left out."""
     days = window(today)
     tallies = defaultdict(Tally)
     for row in _rows(workspace_id, platform, days[0], "app_version"):
@@ -89,18 +98,16 @@ def by_version(workspace_id, platform, today=None, top=TOP_VERSIONS):
         (item for item in tallies.items() if item[1].identified),
         key=lambda item: (-item[1].identified, item[0]),
     )
-    buckets = [_bucket(version or NO_VERSION, tally) for version, tally in ranked[:top]]
     rest = ranked[top:]
+    other = None
     if rest:
-        buckets.append(
-            Bucket(
-                f"{OTHER_VERSIONS} ({len(rest)})",
-                sum(t.verified for _, t in rest),
-                sum(t.missing for _, t in rest),
-                sum(t.invalid for _, t in rest),
-            )
+        other = Bucket(
+            "",
+            sum(t.verified for _, t in rest),
+            sum(t.missing for _, t in rest),
+            sum(t.invalid for _, t in rest),
         )
-    return buckets
+    return Versions([_bucket(v, t) for v, t in ranked[:top]], other, len(rest))
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,17 @@ def test_the_trends_pages_read_at_phone_and_desktop_width(browser, live_server, 
             context.close()
         assert violations == [], violations
     assert problems == [], "\n".join(problems)
+
+
+def test_each_platform_card_leads_to_its_trends(page, month):
+    login(page, "admin")
+    page.goto(reverse("security:overview", kwargs={"app_id": month.app_id}))
+    card = page.get_by_test_id("platform-ios")
+    card.get_by_test_id("trends-link-ios").click()
+    page.wait_for_url("**/trends/ios/")
+    assert page.locator("h1").inner_text() == "iOS trends"
+    assert page.get_by_test_id("chart-versions").is_visible()
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(reverse("security:overview", kwargs={"app_id": month.app_id}))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.get_by_test_id("platform-web").screenshot(path=ARTIFACTS / "trends-link-card-390.png")
