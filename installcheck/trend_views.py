@@ -57,7 +57,7 @@ def _daily_charts(label, buckets):
     first, last = with_traffic[0], with_traffic[-1]
     requests = charts.stacked_bars(
         "daily",
-        f"{label}: identified requests per day, last {trends.TREND_DAYS} days",
+        f"{label}: identified requests per day, last {len(buckets)} days",
         (
             f"Stacked bars from {days[0]} to {days[-1]}. {totals['identified']:,} identified "
             f"requests: {totals['verified']:,} verified, {totals['missing']:,} missing proof, "
@@ -71,7 +71,7 @@ def _daily_charts(label, buckets):
         "share",
         f"{label}: share of identified requests with valid proof, per day",
         (
-            f"A line from 0 to 100%. {totals['share']} over the {trends.TREND_DAYS} days; "
+            f"A line from 0 to 100%. {totals['share']} over the {len(buckets)} days; "
             f"{first.share:g}% on {first.label} (the first day with traffic) and "
             f"{last.share:g}% on {last.label} (the latest)."
         ),
@@ -86,7 +86,7 @@ def version_label(version):
     return version or NO_VERSION
 
 
-def _version_chart(label, versions):
+def _version_chart(label, versions, days):
     buckets = [replace(b, label=version_label(b.label)) for b in versions.top]
     if versions.other is not None:
         buckets.append(replace(versions.other, label=f"{OTHER_VERSIONS} ({versions.other_count})"))
@@ -95,7 +95,7 @@ def _version_chart(label, versions):
     best = max(buckets, key=lambda b: (b.share or 0, b.identified))
     return charts.horizontal_bars(
         "versions",
-        f"{label}: identified requests by app version, last {trends.TREND_DAYS} days",
+        f"{label}: identified requests by app version, last {days} days",
         (
             f"One bar per app version, the most used first. The highest share with valid "
             f"proof: {best.label}, {best.share:g}% of {best.identified:,}."
@@ -107,23 +107,29 @@ def _version_chart(label, versions):
 
 def _switch_chart(label, switch):
     old_total, new_total = switch.old_since, switch.new_since
+    failed_total = switch.old_failed_since
     short = [_short(day) for day in switch.days]
     rotated_on = switch.days[switch.since]
+    series = [Series("old", f"Old secret ({switch.old_reference})", tuple(switch.old))]
+    refused = ""
+    if any(switch.old_failed):
+        series.append(
+            Series("old-failed", "Old secret, refused", tuple(switch.old_failed)),
+        )
+        refused = f" {failed_total:,} more signed with the old secret were refused."
+    series.append(Series("new", f"New secret ({switch.new_reference})", tuple(switch.new)))
     return charts.stacked_bars(
         "rotation",
         f"{label}: old secret against new around the rotation of {rotated_on}",
         (
-            f"Stacked bars of verified requests per day from {switch.days[0]}; the dashed "
-            f"line marks the rotation. Since then {old_total:,} by the old secret "
+            f"Stacked bars of requests per day from {switch.days[0]}; the dashed line marks "
+            f"the rotation. Since then {old_total:,} verified by the old secret "
             f"({switch.old_reference}) and {new_total:,} by the new one "
             f"({switch.new_reference}): "
-            f"{charts.percent(new_total, old_total + new_total)} on the new secret."
+            f"{charts.percent(new_total, old_total + new_total)} on the new secret.{refused}"
         ),
         short,
-        [
-            Series("old", f"Old secret ({switch.old_reference})", tuple(switch.old)),
-            Series("new", f"New secret ({switch.new_reference})", tuple(switch.new)),
-        ],
+        series,
         row_labels=switch.days,
         tick_every=max(len(switch.days) // 4, 1),
         marker=(switch.since, "rotated"),
@@ -141,7 +147,9 @@ def trend_context(workspace, platform, today=None):
     if totals["identified"]:
         daily_charts = _daily_charts(label, buckets)
         if platform in trends.MOBILE:
-            version_chart = _version_chart(label, trends.by_version(workspace.pk, platform, today))
+            version_chart = _version_chart(
+                label, trends.by_version(workspace.pk, platform, today), len(buckets)
+            )
     switch = trends.secret_switch(workspace.pk, platform, today)
     rotation_chart = _switch_chart(label, switch) if switch else None
     for chart in (*daily_charts, version_chart, rotation_chart):
@@ -151,7 +159,7 @@ def trend_context(workspace, platform, today=None):
     return {
         "platform": platform,
         "label": label,
-        "days": trends.TREND_DAYS,
+        "days": len(buckets),
         "first_day": buckets[0].label,
         "last_day": buckets[-1].label,
         "totals": totals,

@@ -1,20 +1,21 @@
 """Thirty days of one platform's identified requests, for the trends page's charts.
 
 Read from the DailyCount rows the fold writes (one per day, installation, outcome, code,
-proof and app version; pruned after VERITY_RETENTION_DAYS, which must stay above
-TREND_DAYS): nothing new is counted at the gateway for the charts.
+proof and app version; pruned after VERITY_RETENTION_DAYS, 35 by default): nothing new is
+counted at the gateway for the charts, and nothing slows it.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
 from security.models import RotationRequest, RotationStep
 from security.models import RotationState as S
-from security.vocabulary import ANDROID, IOS, VERIFIED, hmac_reference
+from security.vocabulary import ANDROID, IDENTIFIED_OUTCOMES, IOS, VERIFIED, hmac_reference
 
 from .models import DailyCount
 from .status import Tally
@@ -53,9 +54,16 @@ def _bucket(label, tally):
     return Bucket(label, tally.verified, tally.missing, tally.invalid)
 
 
-def window(today=None, days=TREND_DAYS):
+def trend_days():
+    """TREND_DAYS, or fewer when counts are kept for fewer days (VERITY_RETENTION_DAYS,
+    at least 8): a pruned day must not be drawn as a day without traffic."""
+    return min(TREND_DAYS, settings.VERITY_RETENTION_DAYS)
+
+
+def window(today=None, days=None):
     """The days of the window, oldest first, ending ``today`` (UTC)."""
     today = today or timezone.now().date()
+    days = days or trend_days()
     return [today - timedelta(days=days - 1 - n) for n in range(days)]
 
 
@@ -112,7 +120,10 @@ def by_version(workspace_id, platform, today=None, top=TOP_VERSIONS):
 
 @dataclass(frozen=True)
 class SecretSwitch:
-    """Verified requests per day by the old and the new secret since a rotation."""
+    """Requests per day signed with the old and the new secret around a rotation: verified
+    by each, and ``old_failed``, refused although signed with the old secret (a retired
+    secret that no longer verifies; counted so when the gateway names the secret a wrong
+    hash was made with, zero otherwise)."""
 
     rotation: RotationRequest
     rotated_at: object
@@ -121,6 +132,7 @@ class SecretSwitch:
     days: list  # ISO dates, oldest first
     old: list
     new: list
+    old_failed: list
     since: int  # the index of the rotation's day in ``days``
 
     @property
@@ -131,6 +143,10 @@ class SecretSwitch:
     @property
     def new_since(self):
         return sum(self.new[self.since :])
+
+    @property
+    def old_failed_since(self):
+        return sum(self.old_failed[self.since :])
 
 
 def latest_rotation(workspace_id, platform, today=None):
@@ -170,21 +186,23 @@ def secret_switch(workspace_id, platform, today=None):
             workspace_id=workspace_id,
             platform=platform,
             day__gte=days[0],
-            outcome=VERIFIED,
+            outcome__in=IDENTIFIED_OUTCOMES,
             proof__in=(old, new),
         )
-        .values("day", "proof")
+        .values("day", "proof", "outcome")
         .annotate(total=Sum("count"))
         .order_by()
     ):
-        counts[(row["day"], row["proof"])] += row["total"]
+        failed = row["outcome"] != VERIFIED
+        counts[(row["day"], row["proof"], failed)] += row["total"]
     return SecretSwitch(
         rotation=rotation,
         rotated_at=rotated_at,
         old_reference=old,
         new_reference=new,
         days=[day.isoformat() for day in days],
-        old=[counts[(day, old)] for day in days],
-        new=[counts[(day, new)] for day in days],
+        old=[counts[(day, old, False)] for day in days],
+        new=[counts[(day, new, False)] for day in days],
+        old_failed=[counts[(day, old, True)] for day in days],
         since=days.index(rotated_on) if rotated_on in days else 0,
     )

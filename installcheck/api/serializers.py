@@ -103,6 +103,9 @@ class TrendOtherVersionsSerializer(TrendBucketSerializer):
 class TrendSecretDaySerializer(serializers.Serializer):
     day = serializers.DateField()
     old = serializers.IntegerField(help_text="Verified by the old secret.")
+    old_failed = serializers.IntegerField(
+        help_text="Refused although signed with the old secret (no longer valid)."
+    )
     new = serializers.IntegerField(help_text="Verified by the new secret.")
 
 

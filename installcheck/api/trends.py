@@ -26,12 +26,11 @@ def _bucket(bucket):
 
 def trend_data(workspace, platform, today=None):
     """What the page charts, as plain values."""
+    days = trends.daily(workspace.pk, platform, today)
     data = {
         "platform": platform,
-        "window_days": trends.TREND_DAYS,
-        "days": [
-            {"day": b.label, **_bucket(b)} for b in trends.daily(workspace.pk, platform, today)
-        ],
+        "window_days": len(days),
+        "days": [{"day": b.label, **_bucket(b)} for b in days],
         "versions": None,
         "other_versions": None,
         "rotation": None,
@@ -49,8 +48,10 @@ def trend_data(workspace, platform, today=None):
             "old": switch.old_reference,
             "new": switch.new_reference,
             "days": [
-                {"day": day, "old": old, "new": new}
-                for day, old, new in zip(switch.days, switch.old, switch.new, strict=True)
+                {"day": day, "old": old, "old_failed": failed, "new": new}
+                for day, old, failed, new in zip(
+                    switch.days, switch.old, switch.old_failed, switch.new, strict=True
+                )
             ],
         }
     return data

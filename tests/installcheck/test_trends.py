@@ -34,7 +34,7 @@ def month(workspace, redis_client):
 
 def test_daily_buckets_come_from_the_folded_counts(month):
     buckets = trends.daily(month.pk, "web")
-    assert len(buckets) == trends.TREND_DAYS
+    assert len(buckets) == trends.TREND_DAYS == 30
     today = timezone.now().date()
     assert buckets[-1].label == today.isoformat()
     assert buckets[0].label == (today - timedelta(days=29)).isoformat()
@@ -128,7 +128,7 @@ def test_the_tables_hold_the_charts_numbers(client, personas, month):
     body = page(client, personas, month)
     rows = table(body, "daily")
     assert rows[0] == ["Day", "Verified", "Missing proof", "Invalid proof", "Total"]
-    assert len(rows) == 1 + trends.TREND_DAYS
+    assert len(rows) == 1 + 30
     today = timezone.now().date()
     by_day = {row[0]: row[1:] for row in rows[1:]}
     assert by_day[(today - timedelta(days=3)).isoformat()] == ["6", "2", "2", "10"]
@@ -210,6 +210,34 @@ def test_old_secret_against_new_since_a_rotation(client, personas, workspace, re
     assert "62.5% on the new secret" in body
 
 
+def test_requests_refused_with_the_old_secret_are_drawn_apart(
+    client, personas, workspace, redis_client
+):
+    """After a gap rotation the old secret no longer verifies: a wrong hash that the
+    gateway names as made with it (its reference on the failed count) is its own series."""
+    request = secret_rotation.open_request(
+        workspace, "web", mode="gap", reason="routine", ticket="SUP-3", actor=personas["admin"]
+    )
+    secret_rotation.rotate(request.pk, actor=personas["support"])
+    old, new = hmac_reference("web", 1), hmac_reference("web", 2)
+    past(workspace, 0, "unverified", 4, code="invalid_user_hash", proof=old)
+    past(workspace, 0, "verified", 6, proof=new)
+    fold()
+    body = page(client, personas, workspace)
+    tree = svgs(body)["rotation"]
+    assert [int(r.get("data-value")) for r in bars(tree, "old-failed")] == [4]
+    assert table(body, "rotation")[0] == [
+        "Day",
+        f"Old secret ({old})",
+        "Old secret, refused",
+        f"New secret ({new})",
+        "Total",
+    ]
+    assert "4 more signed with the old secret were refused." in body
+    # Without such counts the series is left out.
+    assert "Old secret, refused" not in page(client, personas, workspace, platform="ios")
+
+
 def test_no_rotation_says_so(client, personas, month):
     body = page(client, personas, month)
     assert 'data-testid="trends-no-rotation"' in body
@@ -222,3 +250,11 @@ def test_each_readiness_card_links_to_its_trends(client, personas, month, role):
         body = client.get(reverse(name, kwargs={"app_id": month.app_id})).content.decode()
         for platform in ("web", "ios", "android"):
             assert f'href="{url(month, platform)}"' in body, (name, platform)
+
+
+def test_fewer_days_kept_are_fewer_days_drawn(client, personas, month, settings):
+    """With counts kept 10 days, the charts cover 10 days, not 30 with 20 empty ones."""
+    settings.VERITY_RETENTION_DAYS = 10
+    body = page(client, personas, month)
+    assert len(table(body, "daily")) == 1 + 10
+    assert "last 10 days" in body

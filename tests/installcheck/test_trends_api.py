@@ -92,6 +92,8 @@ def test_a_rotation_gives_old_against_new(api, personas, workspace, redis_client
     secret_rotation.rotate(request.pk, actor=personas["support"])
     past(workspace, 0, "verified", 4, proof=hmac_reference("web", 2))
     past(workspace, 0, "verified", 1, proof=hmac_reference("web", 1))
+    # A wrong hash the gateway recognises as made with the retired secret carries it.
+    past(workspace, 0, "unverified", 2, code="invalid_user_hash", proof=hmac_reference("web", 1))
     fold()
     api.force_authenticate(personas["viewer"])
     rotation = api.get(trends_url(workspace, "web")).json()["rotation"]
@@ -100,6 +102,7 @@ def test_a_rotation_gives_old_against_new(api, personas, workspace, redis_client
     assert rotation["days"][-1] == {
         "day": timezone.now().date().isoformat(),
         "old": 1,
+        "old_failed": 2,
         "new": 4,
     }
 
