@@ -78,7 +78,9 @@ def svgs(body):
 
 
 def bars(tree, series):
-    return [rect for rect in tree.iter(f"{SVG}rect") if f"s-{series}" in rect.get("class", "").split()]
+    return [
+        rect for rect in tree.iter(f"{SVG}rect") if f"s-{series}" in rect.get("class", "").split()
+    ]
 
 
 def table(body, chart_id):
