@@ -169,7 +169,17 @@ def stacked_bars(
             f'<line class="chart-marker" x1="{_f(mx)}" x2="{_f(mx)}" '
             f'y1="{TOP}" y2="{TOP + plot_h}"/>'
         )
-        parts.append(_text(mx + 3, TOP + FONT, text, cls="chart-label chart-marker-label"))
+        # Named on the side with room: left of a line in the chart's right half.
+        right_half = mx > LEFT + plot_w / 2
+        parts.append(
+            _text(
+                mx - 3 if right_half else mx + 3,
+                TOP + FONT,
+                text,
+                cls="chart-label chart-marker-label",
+                anchor="end" if right_half else "start",
+            )
+        )
     parts.append("</svg>")
     headers = ["Day", *[s.label for s in series], "Total"]
     rows = [
