@@ -1,8 +1,9 @@
 from django.urls import path
 
+import security.converters  # noqa: F401  (registers the platform converter)
 import workspaces.converters  # noqa: F401  (registers the app_id converter)
 
-from . import views
+from . import trends, views
 
 app_name = "installcheck-api"
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path(f"{W}/installations/check", views.installation_check, name="installation-check"),
     path("jobs/<int:job_id>", views.job_detail, name="job-detail"),
     path(f"{W}/verification-log/", views.verification_log, name="verification-log"),
+    path(f"{W}/trends/<platform:platform>", trends.platform_trends, name="trends"),
 ]

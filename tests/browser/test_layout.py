@@ -66,6 +66,9 @@ EXTRA_PAGES = [
     (EVERYONE, "workspaces:profile", {}),
     (EVERYONE, "security:two-factor", {}),
     (EVERYONE, "security:two-factor-totp", {}),
+    (MEMBERS, "installcheck:trends", {"app_id": "app_id", "platform": "web"}),
+    (MEMBERS, "installcheck:trends", {"app_id": "app_id", "platform": "ios"}),
+    (MEMBERS, "installcheck:trends", {"app_id": "app_id", "platform": "android"}),
     (("admin",), "workspaces:member-remove", {"app_id": "app_id", "username": "member"}),
     # The JWT keys page's private-key snippets in their widest language.
     (("admin",), "security:jwt-keys", {"app_id": "app_id"}, "?lang=csharp"),
