@@ -92,7 +92,7 @@ def _unusable(jwk):
     if PRIVATE_MEMBERS.intersection(jwk):
         if jwk.get("kty") == "oct":
             return "a shared secret (kty oct) is never used nor stored"
-        return "a PRIVATE key: it is not stored; remove it from your JWKS now"
+        return "it is a private key: not stored; remove it from your JWKS now"
     use = jwk.get("use")
     if use is not None and use != "sig":
         return f"its use is {json.dumps(use)[:20]}, not sig"

@@ -110,12 +110,17 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def __init__(self, host, port, address, context, timeout):
         super().__init__(host, port, timeout=timeout, context=context)
-        self._address = str(address)
+        self._address = address
         self._tls = context
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # A socket of the address's own family, connected to the address itself: no
+        # resolver is asked again (socket.create_connection would call getaddrinfo).
+        family = socket.AF_INET6 if self._address.version == 6 else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
+            sock.settimeout(self.timeout)
+            sock.connect((str(self._address), self.port))
             self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
         except BaseException:
             sock.close()

@@ -33,9 +33,14 @@ def queue_fetch(source_id, force=False):
         cache.set(key, 1, MIN_INTERVAL_SECONDS)
     elif not cache.add(key, 1, MIN_INTERVAL_SECONDS):
         return False
-    # By name: the tasks module imports the actions, which import this module.
-    current_app.tasks[FETCH_TASK].delay(source_id)
+    publish(source_id)
     return True
+
+
+def publish(source_id):
+    # By name: the tasks module imports the actions, which import this module (and a web
+    # process need not have imported the tasks at all).
+    current_app.send_task(FETCH_TASK, args=[source_id])
 
 
 class RefreshRequests:
