@@ -66,8 +66,12 @@ def test_only_well_formed_https_urls_are_accepted(url, code):
 
 def test_plain_http_is_never_fetched_even_with_private_addresses_allowed(jwks_server):
     with pytest.raises(FetchFailed) as caught:
-        fetch(f"http://localhost:{jwks_server.port}/jwks.json", timeout=2, max_bytes=1000,
-              allow_private=True)
+        fetch(
+            f"http://localhost:{jwks_server.port}/jwks.json",
+            timeout=2,
+            max_bytes=1000,
+            allow_private=True,
+        )
     assert caught.value.code == "jwks_url_not_https"
     assert jwks_server.hits == {}
 
@@ -92,9 +96,7 @@ def test_a_declared_body_over_the_cap_is_refused_before_reading(jwks_server):
 
 def test_an_undeclared_body_over_the_cap_is_cut_off(jwks_server):
     # No Content-Length: the fetcher counts what arrives and stops past the cap.
-    jwks_server.serve(
-        "/jwks.json", b"x" * 3000, headers={"Connection": "close"}, drip=0.0001
-    )
+    jwks_server.serve("/jwks.json", b"x" * 3000, headers={"Connection": "close"}, drip=0.0001)
     assert "larger than 1024 bytes" in failure(jwks_server, max_bytes=1024).reason
 
 

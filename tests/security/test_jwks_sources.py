@@ -225,9 +225,7 @@ def test_the_page_shows_the_last_good_set_and_since_when_fetches_fail(
 # --- fetching ------------------------------------------------------------------------------
 
 
-def test_a_fetch_stores_the_keys_and_every_gateway_process_gets_them(
-    workspace, personas, trusting
-):
+def test_a_fetch_stores_the_keys_and_every_gateway_process_gets_them(workspace, personas, trusting):
     private, jwk = key_pair()
     trusting.publish({**jwk, "kid": "k1"})
     source = register(workspace, personas, trusting.url(), kid="auth")
@@ -289,7 +287,9 @@ def test_each_cap_fails_the_fetch_and_keeps_the_last_good_set(
     assert [k["kid"] for k in failed.keys] == ["k1"]
 
 
-def test_the_job_refuses_a_private_address_when_the_guard_is_on(settings, workspace, personas, trusting):
+def test_the_job_refuses_a_private_address_when_the_guard_is_on(
+    settings, workspace, personas, trusting
+):
     settings.VERITY_JWKS_ALLOW_PRIVATE_ADDRESSES = False
     trusting.publish(public_jwk("k1"))
     source = register(workspace, personas, trusting.url())
@@ -303,7 +303,11 @@ def test_the_job_refuses_a_private_address_when_the_guard_is_on(settings, worksp
 def test_a_kid_another_key_has_is_skipped(workspace, personas, trusting):
     _, jwk = key_pair()
     register_public_key(
-        workspace, algorithm="ES256", public_key=json.dumps(jwk), kid="mine", actor=personas["admin"]
+        workspace,
+        algorithm="ES256",
+        public_key=json.dumps(jwk),
+        kid="mine",
+        actor=personas["admin"],
     )
     trusting.publish(public_jwk("mine"), public_jwk("theirs"))
     source = register(workspace, personas, trusting.url())
