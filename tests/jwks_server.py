@@ -118,15 +118,15 @@ class JwksServer:
         self.httpd.server_close()
 
 
-@pytest.fixture
-def jwks_server(tmp_path):
+@pytest.fixture(name="jwks_server")
+def jwks_server_fixture(tmp_path):
     server = JwksServer(tmp_path)
     yield server
     server.stop()
 
 
-@pytest.fixture
-def trusting(settings, jwks_server):
+@pytest.fixture(name="trusting")
+def trusting_fixture(settings, jwks_server):
     """The fetcher trusts the local server (its CA bundle) and may fetch from 127.0.0.1."""
     settings.VERITY_JWKS_CA_BUNDLE = jwks_server.ca_bundle
     settings.VERITY_JWKS_ALLOW_PRIVATE_ADDRESSES = True

@@ -15,7 +15,7 @@ from security.models import JwksSet
 from security.tasks import fetch_jwks
 from tests.installcheck.celery_worker import wait_for, worker_fixture  # noqa: F401 (fixture)
 from tests.installcheck.test_ping_public_keys import minted, ping
-from tests.jwks_server import jwks_server  # noqa: F401 (fixture)
+from tests.jwks_server import jwks_server_fixture  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.celery, pytest.mark.slow]
 

@@ -19,7 +19,7 @@ from security.actions import jwks as jwks_actions
 from security.actions.platforms import set_enforcement
 from tests.factories import current_key
 from tests.installcheck.test_ping_public_keys import minted, ping
-from tests.jwks_server import jwks_server, trusting  # noqa: F401 (fixtures)
+from tests.jwks_server import jwks_server_fixture, trusting_fixture  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

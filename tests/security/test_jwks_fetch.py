@@ -9,7 +9,7 @@ import pytest
 
 from security import jwks_fetch
 from security.jwks_fetch import FetchFailed, check_url, fetch, refused_address
-from tests.jwks_server import jwks_server  # noqa: F401 (fixture)
+from tests.jwks_server import jwks_server_fixture  # noqa: F401 (fixture)
 
 DOC = {"keys": []}
 

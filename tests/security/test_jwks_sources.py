@@ -23,7 +23,7 @@ from security.actions.jwt_keys import (
 from security.models import JwksSet, MessengerKey
 from security.snapshots import load_config
 from tests.factories import PASSWORD
-from tests.jwks_server import jwks_server, trusting  # noqa: F401 (fixtures)
+from tests.jwks_server import jwks_server_fixture, trusting_fixture  # noqa: F401 (fixtures)
 from workspaces.models import AuditEvent, ConfigGeneration
 from workspaces.refusals import Refused
 
