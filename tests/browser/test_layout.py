@@ -4,10 +4,14 @@ its workspace menu, plus its profile and home; support its console, a workspace 
 rotation. One browser, one context per (role, width), each logged in once."""
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.urls import reverse
 
 from installcheck import fold as folding
 from installcheck.counting import buffer
+from security import jwks
+from security.actions import jwks as jwks_actions
 from security.actions import secret_rotation
 from security.actions.jwt_keys import rotate_messenger_key
 from security.actions.platforms import set_enforcement
@@ -36,6 +40,7 @@ def busy_workspace(workspace, personas, redis_client):
     add_trusted_domain(workspace, "very-long-shop-name-0.example.com", confirm=True, actor=admin)
     set_enforcement(workspace, "android", True, actor=admin)
     rotate_messenger_key(workspace, actor=admin, grace_hours=24)
+    _failing_jwks_source(workspace, admin)
     request = secret_rotation.open_request(
         workspace,
         "ios",
@@ -47,6 +52,27 @@ def busy_workspace(workspace, personas, redis_client):
     )
     secret_rotation.rotate(request.pk, actor=personas["support"])
     return workspace, request
+
+
+def _failing_jwks_source(workspace, admin):
+    """A JWKS URL with a long URL, kid and error, whose fetches fail after a good one."""
+    source = jwks_actions.register_jwks_url(
+        workspace,
+        jwks_url="https://identity.very-long-customer-domain.example.com/.well-known/jwks.json",
+        actor=admin,
+    )
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    kid = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    good = jwks.KeySet(keys=({"kid": kid, "alg": "ES256", "pem": pem},))
+    jwks_actions.record_success(source.pk, good)
+    jwks_actions.record_failure(
+        source.pk, "the host identity.very-long-customer-domain.example.com does not resolve"
+    )
 
 
 def test_no_page_overflows_at_phone_or_desktop_width(browser, live_server, busy_workspace):
