@@ -32,9 +32,7 @@ def shot(page, name):
         page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 
-def test_an_admin_registers_a_jwks_url_and_follows_its_state(
-    page, workspace, personas, trusting
-):
+def test_an_admin_registers_a_jwks_url_and_follows_its_state(page, workspace, personas, trusting):
     trusting.publish(jwk("2026-key-a"), jwk("2026-key-b"))
     url = reverse("security:jwt-keys", kwargs={"app_id": workspace.app_id})
     login(page, "admin")

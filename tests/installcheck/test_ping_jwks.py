@@ -13,10 +13,12 @@ import time
 import jwt
 import pytest
 
+from installcheck import fold as folding
 from installcheck.counting import buffer
 from security import jwks_refresh
 from security.actions import jwks as jwks_actions
 from security.actions.platforms import set_enforcement
+from security.snapshots import snapshots
 from tests.factories import current_key
 from tests.installcheck.test_ping_public_keys import minted, ping
 from tests.jwks_server import jwks_server_fixture, trusting_fixture  # noqa: F401 (fixtures)
@@ -199,3 +201,33 @@ def test_an_hs256_token_never_verifies_against_a_jwks_workspace_by_mistake(
     response = ping(client, enforced, token)
     assert response.status_code == 200  # the HS256 key, as before
     assert {key.proof for key in buffer._counts} == {f"jwt:{hs_kid}"}
+
+
+def test_the_jwks_url_gets_last_used_like_any_key(
+    client, enforced, personas, trusting, redis_client
+):
+    jwk, token = minted("EdDSA", "k1")
+    source = source_with(enforced, personas, trusting, with_kid(jwk, "k1"))
+    assert ping(client, enforced, token).status_code == 200
+    buffer.flush()
+    folding.fold()
+    source.refresh_from_db()
+    assert source.last_used_at is not None
+
+
+def test_fetched_keys_reach_a_gateway_process_at_its_next_poll(
+    client, enforced, personas, trusting
+):
+    """The process's snapshot was taken before the fetch; the fetch bumps the config
+    generation, so the next poll (every VERITY_CONFIG_POLL_SECONDS, 0.5 s in production)
+    drops it and the new keys verify."""
+    jwk, token = minted("ES256", "k1")
+    trusting.publish(with_kid(jwk, "k1"))
+    source = jwks_actions.register_jwks_url(
+        enforced, jwks_url=trusting.url(), kid="auth", actor=personas["admin"]
+    )
+    assert snapshots.get(enforced.app_id).jwks_sources[0].kids == ()
+    assert ping(client, enforced, token).json()["error"] == "jwt_unknown_key"
+    jwks_actions.fetch_source(source.pk)
+    assert snapshots.get(enforced.app_id).jwks_sources[0].kids == ("k1",)
+    assert ping(client, enforced, token).json()["identity"] == "verified"
