@@ -16,7 +16,7 @@ from django.template import loader
 
 from installcheck.ping import COMMON_HEADERS
 from workspaces.access import Forbidden
-from workspaces.models import Membership
+from workspaces.models import Membership, Workspace
 from workspaces.refusals import refusal_for
 
 logger = logging.getLogger(__name__)
@@ -58,14 +58,14 @@ def _member_workspace(request):
     user = getattr(request, "user", None)
     if not app_id or user is None or not user.is_authenticated:
         return None
+    workspace = Workspace.objects.filter(app_id=app_id).first()
     membership = (
-        Membership.objects.filter(user=user, workspace__app_id=app_id)
-        .select_related("workspace")
-        .first()
+        Membership.objects.filter(user=user, workspace_id=workspace.roster_id).first()
+        if workspace is not None
+        else None
     )
     if membership is None:
         return None
-    workspace = membership.workspace
     workspace.role = membership.role
     return workspace
 

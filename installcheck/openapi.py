@@ -113,8 +113,8 @@ def _answer_schema():
     }
 
 
-def _error_schema(codes):
-    return {
+def _error_schema(codes, version_policy=False):
+    schema = {
         "type": "object",
         "required": ["error", "message", "request_id"],
         "properties": {
@@ -128,6 +128,25 @@ def _error_schema(codes):
             "request_id": {"type": "string"},
         },
     }
+    if version_policy:
+        schema["properties"].update(
+            {
+                "enforce_from_version": {
+                    "type": "string",
+                    "description": "A proof refused on a platform with a version policy: "
+                    "its minimum app version. Versions from it on are enforced; older ones "
+                    "are served with policy_warning until sunset_at.",
+                },
+                "sunset_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "With enforce_from_version: from when older versions "
+                    "are refused too (null: no date set).",
+                },
+            }
+        )
+    return schema
 
 
 def _json(schema, description, **headers):
@@ -162,12 +181,15 @@ def operations():
             "a URL origin.",
         ),
         "401": _json(
-            _error_schema(refused_401),
+            _error_schema(refused_401, version_policy=True),
             "Refused: the platform enforces and the proof is wrong.",
             **{"WWW-Authenticate": _header('Verity realm="messenger" and the error code.')},
         ),
         "403": _json(
-            _error_schema([gateway.MISSING_USER_HASH, gateway.UNTRUSTED_DOMAIN, "https_required"]),
+            _error_schema(
+                [gateway.MISSING_USER_HASH, gateway.UNTRUSTED_DOMAIN, "https_required"],
+                version_policy=True,
+            ),
             "Refused: no proof on an enforced platform, an origin outside the trusted "
             "domains (web), or plain HTTP where HTTPS is required.",
         ),

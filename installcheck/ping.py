@@ -31,6 +31,7 @@ from security.gateway_diagnosis import gateway_diagnosis
 from security.jwks_refresh import refresh_requests
 from security.snapshots import snapshots
 from security.tokens import JWT_UNKNOWN_KEY, BoundedCache
+from security.vocabulary import BELOW_MINIMUM
 from workspaces.auth import client_address
 from workspaces.domains import MAX_ORIGIN_LENGTH, origin_host
 
@@ -155,7 +156,8 @@ def _count(ping, decision, config, host, request_id, now):
         workspace_id=config.workspace_id,
         platform=ping.platform,
         installation=installation,
-        outcome=decision.outcome,
+        # Served only under the version policy: counted apart (one `is None` test).
+        outcome=decision.outcome if decision.version_policy is None else BELOW_MINIMUM,
         code=decision.code or "",
         proof=decision.proof or "",
         app_version=ping.app_version or "",

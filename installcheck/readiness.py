@@ -9,9 +9,12 @@ contract; ``{}`` means the platform has had no traffic yet:
     identified    identified requests in the window
     verified      of which carried valid proof
     share         verified / identified, or null when nothing was identified
+    below_minimum of the identified without valid proof, those an enforced platform served
+                  with app_version_below_minimum under its version policy (not rejected)
     by_method     {"hmac": n, "jwt": n}: verified requests per proof method
     installations [{name, identified, verified, failed, top_reason}], most failures first (20)
-    versions      [{app_version, identified, verified}], most identified first (20)
+    versions      [{app_version, identified, verified, below_minimum}], most identified
+                  first (20)
     proofs        [{reference, count, last_used}]: per secret version / JWT key
 """
 
@@ -71,7 +74,12 @@ def summarize(rows, now, last_used=None):
     )[:LIST_LIMIT]
     versions = sorted(
         (
-            {"app_version": version, "identified": t.identified, "verified": t.verified}
+            {
+                "app_version": version,
+                "identified": t.identified,
+                "verified": t.verified,
+                "below_minimum": t.below_minimum,
+            }
             for version, t in by_version.items()
             if t.identified
         ),
@@ -84,6 +92,7 @@ def summarize(rows, now, last_used=None):
         "identified": overall.identified,
         "verified": overall.verified,
         "share": _share(overall.verified, overall.identified),
+        "below_minimum": overall.below_minimum,
         "by_method": by_method,
         "installations": installations,
         "versions": versions,

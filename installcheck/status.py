@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from security.gateway import MISSING_USER_HASH
-from security.vocabulary import IDENTIFIED_OUTCOMES, VERIFIED, VISITOR
+from security.vocabulary import BELOW_MINIMUM, IDENTIFIED_OUTCOMES, VERIFIED, VISITOR
 
 WINDOW_DAYS = 7
 
@@ -22,6 +22,8 @@ class Tally:
     verified: int = 0
     missing: int = 0
     invalid: int = 0
+    # Of the failed: served with app_version_below_minimum under the version policy.
+    below_minimum: int = 0
     visitors: int = 0
     other: int = 0
     reasons: Counter = field(default_factory=Counter)
@@ -47,6 +49,8 @@ class Tally:
             self.verified += count
         elif outcome in IDENTIFIED_OUTCOMES:
             self.identified += count
+            if outcome == BELOW_MINIMUM:
+                self.below_minimum += count
             if code == MISSING_USER_HASH:
                 self.missing += count
             else:

@@ -10,6 +10,7 @@ from . import crypto
 from .confirmations import enforcement_figures
 from .models import IdentitySecret, PlatformSettings, RotationMode, RotationRequest, SecretState
 from .models import RotationState as S
+from .policy_display import add_policy
 from .vocabulary import (
     HMAC,
     OPEN_ROTATION_STATES,
@@ -42,7 +43,7 @@ def readiness_view(readiness, *, enforced=False):
 def readiness_cards(workspace):
     """One readiness view per platform, in the platforms' order."""
     rows = {row.platform: row for row in PlatformSettings.objects.filter(workspace=workspace)}
-    return [
+    cards = [
         {
             "platform": platform,
             "label": platform_label(platform),
@@ -51,6 +52,9 @@ def readiness_cards(workspace):
         for platform in PLATFORMS
         if platform in rows
     ]
+    for card in cards:  # the version policy, in a line and in the figures
+        add_policy(card, rows[card["platform"]], "r")
+    return cards
 
 
 # ---- the overview's platform cards -------------------------------------------------------
@@ -82,6 +86,7 @@ def platform_cards(workspace):
                 "readiness": readiness_view(row.readiness, enforced=row.enforced),
             }
         )
+        add_policy(cards[-1], row, "readiness")  # the version policy in the readiness
     return cards
 
 

@@ -216,6 +216,9 @@ class Decision:
     message: str | None = None
     # Set only when an enforced platform's version policy spared this request.
     version_policy: VersionPolicy | None = None
+    # Set on a refusal by a platform that has a version policy: the answer names it, so a
+    # client refused after the sunset (or at the minimum and later) sees why.
+    refused_under: VersionPolicy | None = None
 
     @property
     def identified(self):
@@ -235,6 +238,9 @@ class Decision:
         body = {"error": self.code, "message": self.message}
         if self.outcome == BAD_REQUEST:
             body["fields"] = self.fields
+        if self.refused_under is not None:
+            body["enforce_from_version"] = self.refused_under.minimum
+            body["sunset_at"] = self.refused_under.sunset_text
         return body
 
 
@@ -273,7 +279,9 @@ def _failure(code, platform_config, identifier, method, ping, now):
             version_policy=policy,
         )
     if code == MISSING_USER_HASH:
-        return Decision(403, REJECTED, code=code, identifier=identifier, message=message)
+        return Decision(
+            403, REJECTED, code=code, identifier=identifier, message=message, refused_under=policy
+        )
     challenge = f'Verity realm="messenger", error="{code}"'
     return Decision(
         401,
@@ -283,6 +291,7 @@ def _failure(code, platform_config, identifier, method, ping, now):
         method=method,
         message=message,
         headers={"WWW-Authenticate": challenge},
+        refused_under=policy,
     )
 
 

@@ -29,7 +29,12 @@ VISITOR = "visitor"
 VERIFIED = "verified"
 UNVERIFIED = "unverified"
 REJECTED = "rejected"
-IDENTIFIED_OUTCOMES = (VERIFIED, UNVERIFIED, REJECTED)
+# A count's outcome, never an answer's: an unproven request of an enforced platform served
+# (answered "unverified") only because its app version is below the platform's minimum,
+# with the app_version_below_minimum warning (issue 19). Counted apart so readiness and the
+# counts tell "served under the version policy" from "rejected" and from "not enforced".
+BELOW_MINIMUM = "below_minimum"
+IDENTIFIED_OUTCOMES = (VERIFIED, UNVERIFIED, REJECTED, BELOW_MINIMUM)
 OUTCOMES = (VISITOR, *IDENTIFIED_OUTCOMES)
 
 # ---- proof references ---------------------------------------------------------------------

@@ -59,7 +59,7 @@ def _mail_tasks_run_inline(monkeypatch):
     outbox or the test's SMTP server, not in a broker no worker reads."""
     from workspaces import tasks
 
-    for task in (tasks.send_email, tasks.send_password_reset):
+    for task in (tasks.send_email, tasks.send_password_reset, tasks.send_invitation):
         monkeypatch.setattr(task, "delay", lambda *args, task=task: task.apply(args).get())
 
 

@@ -35,9 +35,29 @@ def is_support(user):
 
 
 def membership_for(user, workspace):
+    """``user``'s membership of ``workspace``: a [TEST] twin shares its production
+    workspace's member list (``Workspace.roster_id``)."""
     if not user.is_authenticated or not user.is_active:
         return None
-    return Membership.objects.filter(user=user, workspace=workspace).first()
+    return Membership.objects.filter(user=user, workspace_id=workspace.roster_id).first()
+
+
+def workspaces_of(user):
+    """Every workspace ``user`` is a member of, each production one followed by its twin,
+    with ``.role`` set (the picker, ``GET /api/v1/workspaces/``)."""
+    memberships = (
+        Membership.objects.filter(user=user)
+        .select_related("workspace__test_workspace")
+        .order_by("workspace__name", "workspace__app_id")
+    )
+    rows = []
+    for membership in memberships:
+        workspace = membership.workspace
+        twin = workspace.twin
+        for each in (workspace, twin) if twin is not None else (workspace,):
+            each.role = membership.role
+            rows.append(each)
+    return rows
 
 
 def workspace_for(user, app_id, need="view"):

@@ -76,7 +76,7 @@ def _role_of(actor, workspace):
     if workspace is None:
         return ""
     role = (
-        Membership.objects.filter(user=actor, workspace=workspace)
+        Membership.objects.filter(user=actor, workspace_id=workspace.roster_id)
         .values_list("role", flat=True)
         .first()
     )
@@ -140,13 +140,19 @@ def create_workspace_record(name, *, is_test=False, production=None, actor=None)
 
 @transaction.atomic
 def add_member(workspace, user, role, *, actor=None, ip=None):
+    """Make ``user`` a ``role`` of ``workspace`` and its twin (one member list, stored on
+    the production side); the command, seeds and accepted invitations use it. Changing a
+    member's role from the console goes through ``workspaces.members.change_role``, which
+    keeps the last admin."""
     if role not in Role.values:
         raise ValueError(f"role must be one of {', '.join(Role.values)}")
     membership, created = Membership.objects.get_or_create(
-        user=user, workspace=workspace, defaults={"role": role}
+        user=user, workspace_id=workspace.roster_id, defaults={"role": role}
     )
     before = {} if created else {"role": membership.role}
-    if not created and membership.role != role:
+    if not created and membership.role == role:
+        return membership
+    if not created:
         membership.role = role
         membership.save(update_fields=["role"])
     record_audit(

@@ -107,3 +107,8 @@ class HashedTokenAuthentication(TokenAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         return token.user, token
+
+
+def base_url(request):
+    """The scheme and host this request came to: where an emailed link should point."""
+    return request.build_absolute_uri("/").rstrip("/")

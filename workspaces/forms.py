@@ -3,10 +3,12 @@ import logging
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.password_validation import password_validators_help_texts
 
 from . import throttle
 from .domains import MAX_PATTERN_LENGTH
 from .mail import domain_of
+from .models import Role
 from .tasks import queue_password_reset
 
 log = logging.getLogger("verity.mail")
@@ -39,3 +41,46 @@ class PasswordResetRequestForm(PasswordResetForm):
             log.info("password reset throttled for an address at %s", domain_of(email))
             return
         queue_password_reset(email, domain=domain, use_https=use_https, ip=ip)
+
+
+class InvitationForm(forms.Form):
+    """The address as typed: the action (workspaces.invitations.invite) judges it."""
+
+    email = forms.CharField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"placeholder": "ann@example.com", "autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.DEVELOPER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class AcceptInvitationForm(forms.Form):
+    """A new account from an invitation; the action checks the username and runs Django's
+    password validators."""
+
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=" ".join(password_validators_help_texts()),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") != data.get("password1"):
+            self.add_error("password2", "The two passwords differ.")
+        return data

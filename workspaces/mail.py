@@ -1,6 +1,6 @@
 """Sending mail, never silently: every message goes through a Celery task
-(workspaces.tasks: ``queue_email``, ``queue_password_reset``), published after the
-caller's transaction commits. A failure is logged
+(workspaces.tasks: ``queue_email``, ``queue_password_reset``, ``queue_invitation``),
+published after the caller's transaction commits. A failure is logged
 with the recipient's domain only (never the address or the body) and retried by Celery.
 """
 
@@ -10,12 +10,16 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from . import throttle
 from .actions import record_audit
+from .models import Invitation, InvitationState
 
 log = logging.getLogger("verity.mail")
 
@@ -63,3 +67,34 @@ def send_password_reset(email, *, domain, use_https, ip):
         record_audit("password.reset_requested", target=user.get_username(), ip=ip)
         sent += 1
     return sent
+
+
+def send_invitation(invitation_id, base_url):
+    """Email the link of a pending, unexpired invitation; nothing for one revoked,
+    accepted or expired since it was queued (so the task is safe to run twice). The token
+    is made here, in the worker, so it never sits in the broker: each send makes a new
+    one and the link of an earlier message stops working."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("workspace", "invited_by")
+            .filter(pk=invitation_id, state=InvitationState.PENDING, expires_at__gt=timezone.now())
+            .first()
+        )
+        if invitation is None:
+            return False
+        token = invitation.new_token()
+        invitation.save(update_fields=["digest"])
+    path = reverse("workspaces:invitation", kwargs={"pk": invitation.pk, "token": token})
+    context = {
+        "invitation": invitation,
+        "link": f"{base_url.rstrip('/')}{path}",
+        "inviter": invitation.invited_by.get_username() if invitation.invited_by else "An admin",
+    }
+    subject = " ".join(render_to_string("workspaces/invitation_subject.txt", context).split())
+    body = render_to_string("workspaces/invitation_email.txt", context)
+    send_now(invitation.email, subject, body)
+    Invitation.objects.filter(pk=invitation.pk, digest=invitation.digest).update(
+        sent_at=timezone.now(), times_sent=invitation.times_sent + 1
+    )
+    return True

@@ -65,6 +65,12 @@ class Workspace(models.Model):
         return f"[TEST] {self.name}" if self.is_test else self.name
 
     @property
+    def roster_id(self):
+        """The id of the workspace whose member list this one uses: a [TEST] twin shares
+        its production workspace's (one list, so the two cannot drift apart)."""
+        return self.production_id if self.is_test and self.production_id else self.pk
+
+    @property
     def twin(self):
         """The linked test workspace of a production one, or the reverse."""
         if self.is_test:
@@ -76,7 +82,8 @@ class Workspace(models.Model):
 
 
 class Membership(models.Model):
-    """A user's role in one workspace."""
+    """A user's role in a production workspace and its [TEST] twin (memberships are only
+    ever stored on the production side: ``Workspace.roster_id``)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -92,6 +99,69 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} is {self.role} of {self.workspace}"
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+
+
+class Invitation(models.Model):
+    """An emailed, single-use invitation to join a workspace (and its twin) with a role.
+
+    Only the SHA-256 digest of the link's token is stored (256 random bits, so an unsalted
+    digest cannot be reversed by guessing); resending replaces it, so the older link stops
+    working. Expired is not a state of its own: ``expires_at`` has passed."""
+
+    # Always the production workspace (the one whose member list it joins).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    state = models.CharField(
+        max_length=16, choices=InvitationState.choices, default=InvitationState.PENDING
+    )
+    # Empty until the mail task makes the token (in the worker: it never sits in the broker).
+    digest = models.CharField(max_length=64, blank=True, default="")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    times_sent = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "email"],
+                condition=models.Q(state="pending"),
+                name="one_pending_invitation_per_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"invitation of {self.email} to {self.workspace} as {self.role} ({self.state})"
+
+    @staticmethod
+    def digest_of(token):
+        return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def new_token(self):
+        """A fresh token for this invitation's link; only its digest is kept (the caller
+        saves it), so the link emailed before stops working."""
+        token = secrets.token_urlsafe(32)
+        self.digest = self.digest_of(token)
+        return token
 
 
 class TrustedDomain(models.Model):

@@ -33,6 +33,12 @@ def send_password_reset(email, domain, use_https, ip):
     return mail.send_password_reset(email, domain=domain, use_https=use_https, ip=ip)
 
 
+@shared_task(name="workspaces.send_invitation", **RETRY)
+def send_invitation(invitation_id, base_url):
+    """Email an invitation's link (a new token each time: made in the worker)."""
+    return mail.send_invitation(invitation_id, base_url)
+
+
 def queue_email(to, subject, body):
     """One task per recipient in ``to``, published after the transaction commits (at once
     outside one): a rolled-back change sends nothing."""
@@ -44,3 +50,8 @@ def queue_password_reset(email, *, domain, use_https, ip):
     """The same work whether or not an account uses ``email`` (the task looks them up),
     so neither the page nor its timing tells."""
     transaction.on_commit(lambda: send_password_reset.delay(email, domain, use_https, ip))
+
+
+def queue_invitation(invitation_id, *, base_url):
+    """Send an invitation after the transaction that made (or renewed) it commits."""
+    transaction.on_commit(lambda: send_invitation.delay(invitation_id, base_url))

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import converters  # noqa: F401  (registers the app_id converter)
-from .views import account, audit, domains, password
+from .views import account, audit, domains, invitations, members, password
 
 app_name = "workspaces"
 
@@ -32,5 +32,27 @@ urlpatterns = [
         name="trusted-domain-remove",
     ),
     path("w/<app_id:app_id>/audit/", audit.audit_log, name="audit-log"),
+    path("w/<app_id:app_id>/members/", members.members, name="members"),
+    path(
+        "w/<app_id:app_id>/members/<str:username>/role",
+        members.member_role,
+        name="member-role",
+    ),
+    path(
+        "w/<app_id:app_id>/members/<str:username>/remove",
+        members.member_remove,
+        name="member-remove",
+    ),
+    path(
+        "w/<app_id:app_id>/invitations/<int:pk>/resend",
+        members.invitation_resend,
+        name="invitation-resend",
+    ),
+    path(
+        "w/<app_id:app_id>/invitations/<int:pk>/revoke",
+        members.invitation_revoke,
+        name="invitation-revoke",
+    ),
+    path("invitations/<int:pk>/<str:token>/", invitations.invitation, name="invitation"),
     path("", account.home, name="home"),
 ]

@@ -12,7 +12,7 @@ def notify_admins(request):
     """Email the workspace's admins about the new step, after the transaction commits,
     through the retried mail task (a failure is logged, never silent)."""
     emails = list(
-        Membership.objects.filter(workspace=request.workspace, role=Role.ADMIN)
+        Membership.objects.filter(workspace_id=request.workspace.roster_id, role=Role.ADMIN)
         .exclude(user__email="")
         .values_list("user__email", flat=True)
     )

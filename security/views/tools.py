@@ -18,7 +18,7 @@ from ..vocabulary import PLATFORMS
 # What messenger.js may put in the query string of its links here: identifiers and a
 # code, never a hash, a token or a secret.
 # The snippet language last chosen, so the page opens on it next time.
-SNIPPET_COOKIE = "verity_snippet_lang"
+SNIPPET_COOKIE = snippets.COOKIE
 SNIPPET_COOKIE_AGE = 365 * 24 * 3600
 
 JWT_CODES = frozenset(
@@ -126,7 +126,7 @@ def snippet_list(request, app_id):
     tabs = [(snippets.LANGUAGE_SLUGS[language], language) for language, _ in groups]
     slugs = dict(tabs)
     asked = request.GET.get("lang")
-    lang = next((s for s in (asked, request.COOKIES.get(SNIPPET_COOKIE)) if s in slugs), tabs[0][0])
+    lang = snippets.chosen_language(asked, request.COOKIES.get(SNIPPET_COOKIE), list(slugs))
     items = dict(groups)[slugs[lang]]
     response = render(
         request,

@@ -3,10 +3,13 @@
 its workspace menu, plus its profile and home; support its console, a workspace and a
 rotation. One browser, one context per (role, width), each logged in once."""
 
+from datetime import timedelta
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.urls import reverse
+from django.utils import timezone
 
 from installcheck import fold as folding
 from installcheck.counting import buffer
@@ -14,16 +17,22 @@ from security import jwks
 from security.actions import jwks as jwks_actions
 from security.actions import secret_rotation
 from security.actions.jwt_keys import rotate_messenger_key
-from security.actions.platforms import set_enforcement
+from security.actions.platforms import set_enforcement, set_version_policy
 from tests.browser.conftest import login
+from tests.factories import make_user
 from tests.installcheck.traffic import send, send_verified
-from workspaces.actions import add_trusted_domain
+from workspaces.actions import add_member, add_trusted_domain
+from workspaces.models import Invitation
 from workspaces.templatetags.verity import _pages
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = (390, 1280)
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+# Which elements stick out past the window (said in the failure, to find the culprit).
+WIDEST = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(-3).map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))"""
 
 
 @pytest.fixture
@@ -35,6 +44,10 @@ def busy_workspace(workspace, personas, redis_client):
     send(workspace, user_id="eve", user_hash="0" * 64, origin="https://bad.example.com")
     send(workspace, user_id="mallory", origin="https://unknown-origin.example.net")
     send_verified(workspace, "m", platform="ios", app_bundle="com.acme.app", app_version="5.2.1")
+    # A version policy: readiness's policy line and the app-version table's policy columns.
+    set_enforcement(workspace, "ios", True, actor=admin)
+    set_version_policy(workspace, "ios", "5.2.0", timezone.now() + timedelta(days=90), actor=admin)
+    send(workspace, "ios", user_id="o", app_bundle="com.acme.app", app_version="5.1.0-beta.12+417")
     buffer.flush()
     folding.fold()
     add_trusted_domain(workspace, "very-long-shop-name-0.example.com", confirm=True, actor=admin)
@@ -51,7 +64,22 @@ def busy_workspace(workspace, personas, redis_client):
         actor=admin,
     )
     secret_rotation.rotate(request.pk, actor=personas["support"])
-    return workspace, request
+    long_name = make_user(
+        "a-rather-long-username-for-a-member", email="a.rather.long.address@subsidiary.example.com"
+    )
+    add_member(workspace, long_name, "developer")
+    invitation = Invitation.objects.create(
+        workspace=workspace,
+        email="someone.with.a.long.address@partner-company.example.org",
+        role="viewer",
+        invited_by=admin,
+        expires_at=timezone.now() + timedelta(days=7),
+        sent_at=timezone.now(),
+        times_sent=2,
+    )
+    token = invitation.new_token()
+    invitation.save()
+    return workspace, request, (invitation, token)
 
 
 def _failing_jwks_source(workspace, admin):
@@ -76,12 +104,26 @@ def _failing_jwks_source(workspace, admin):
 
 
 def test_no_page_overflows_at_phone_or_desktop_width(browser, live_server, busy_workspace):
-    workspace, rotation = busy_workspace
+    workspace, rotation, (invitation, token) = busy_workspace
     common = [reverse("workspaces:profile"), reverse("workspaces:home")]
     pages = {
         role: [url for _, _, url in _pages(workspace.app_id, role)] + common
         for role in ("admin", "developer", "viewer")
     }
+    pages["admin"].append(
+        reverse(
+            "workspaces:member-remove",
+            kwargs={"app_id": workspace.app_id, "username": "a-rather-long-username-for-a-member"},
+        )
+    )
+    # Not logged in: the invitation's page (a new account's form) and a dead link's page.
+    pages[None] = [
+        reverse("workspaces:invitation", kwargs={"pk": invitation.pk, "token": token}),
+    ]
+    dead = reverse("workspaces:invitation", kwargs={"pk": invitation.pk, "token": "x" * 43})
+    # The JWT keys page's private-key snippets in their widest language.
+    keys = reverse("security:jwt-keys", kwargs={"app_id": workspace.app_id})
+    pages["admin"].append(f"{keys}?lang=csharp")
     pages["support"] = common + [
         reverse("security:support-home"),
         reverse("security:support-workspace", kwargs={"app_id": workspace.app_id}),
@@ -96,13 +138,17 @@ def test_no_page_overflows_at_phone_or_desktop_width(browser, live_server, busy_
             )
             try:
                 page = context.new_page()
-                login(page, role)
-                for url in urls:
+                if role is not None:
+                    login(page, role)
+                for url in urls + ([dead] if role is None else []):
                     response = page.goto(url)
-                    assert response.status == 200, (role, url, response.status)
+                    expected = 404 if url == dead else 200
+                    assert response.status == expected, (role, url, response.status)
                     extra = page.evaluate(OVERFLOW)
                     if extra > 0:
                         overflowing.append(f"{role} {url} at {width}px: {extra}px too wide")
+                        wide = page.evaluate(WIDEST)
+                        overflowing.append(f"  widest: {wide}")
             finally:
                 context.close()
     assert overflowing == [], "\n".join(overflowing)

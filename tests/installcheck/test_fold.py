@@ -67,7 +67,12 @@ def test_fold_writes_readiness_and_last_used(workspace, redis_client):
     assert summary["by_method"] == {"hmac": 3, "jwt": 0}
     assert summary["installations"][0]["failed"] == 1
     versions = {v["app_version"]: v for v in summary["versions"]}
-    assert versions["2.0"] == {"app_version": "2.0", "identified": 3, "verified": 3}
+    assert versions["2.0"] == {
+        "app_version": "2.0",
+        "identified": 3,
+        "verified": 3,
+        "below_minimum": 0,
+    }
     assert versions["1.0"]["verified"] == 0
     assert summary["proofs"][0]["reference"] == "hmac:web:v1"
     assert summary["proofs"][0]["count"] == 3

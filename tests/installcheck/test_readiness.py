@@ -45,9 +45,10 @@ def test_a_staged_rollout_shows_adoption_per_app_version():
     assert summary["window_days"] == 7
     assert summary["by_method"] == {"hmac": 30, "jwt": 2}
     assert summary["versions"] == [
-        {"app_version": "5.2.0", "identified": 32, "verified": 32},
-        {"app_version": "5.1.0", "identified": 8, "verified": 0},
+        {"app_version": "5.2.0", "identified": 32, "verified": 32, "below_minimum": 0},
+        {"app_version": "5.1.0", "identified": 8, "verified": 0, "below_minimum": 0},
     ]
+    assert summary["below_minimum"] == 0
     assert summary["installations"] == [
         {
             "name": "com.acme.app",

@@ -212,9 +212,21 @@ def test_header_offers_the_same_page_of_the_twin(client, workspace, personas):
     assert f'href="{overview_url(workspace)}"' in twin_html
 
 
-def test_no_twin_switch_for_members_of_one_side_only(client, workspace, personas):
+def test_every_member_gets_the_twin_switch(client, workspace, personas):
+    # A workspace and its twin share one member list: a viewer of one is a viewer of both.
     client.force_login(personas["viewer"])
     html = client.get(overview_url(workspace)).content.decode()
+    assert f'href="{overview_url(workspace.twin)}"' in html
+
+
+def test_no_twin_switch_without_a_twin(client, personas):
+    from tests.factories import make_workspace
+    from workspaces.actions import add_member
+
+    solo = make_workspace("Solo", with_test_twin=False)
+    add_member(solo, personas["viewer"], "viewer")
+    client.force_login(personas["viewer"])
+    html = client.get(overview_url(solo)).content.decode()
     assert 'data-testid="twin-switch"' not in html
 
 

@@ -206,10 +206,10 @@ def test_the_snippets_page_remembers_the_language_last_chosen(client, workspace,
     assert set(first) == {f"code-{s.slug}" for s in snippets.SNIPPETS if s.language == "Python"}
     snippets_page(client, workspace, lang="go")
     again = code_blocks(snippets_page(client, workspace).content.decode())
-    assert set(again) == {"code-go-jwt", "code-go-hash"}
+    assert set(again) == {"code-go-jwt", "code-go-pk", "code-go-hash"}
     # An unknown language falls back to the remembered one, and is not remembered itself.
     other = code_blocks(snippets_page(client, workspace, lang="cobol").content.decode())
-    assert set(other) == {"code-go-jwt", "code-go-hash"}
+    assert set(other) == {"code-go-jwt", "code-go-pk", "code-go-hash"}
 
 
 @pytest.mark.django_db

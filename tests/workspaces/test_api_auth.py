@@ -70,7 +70,7 @@ def test_a_logged_in_browser_session_is_served(workspace, personas):
     browser.force_login(personas["viewer"])
     response = browser.get(API)
     assert response.status_code == 200
-    assert [w["app_id"] for w in response.json()] == [workspace.app_id]
+    assert [w["app_id"] for w in response.json()] == [workspace.app_id, workspace.twin.app_id]
 
 
 def test_a_session_still_needs_its_csrf_token_for_unsafe_calls(workspace, personas):

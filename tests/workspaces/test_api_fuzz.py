@@ -29,11 +29,13 @@ and a bounded number of examples per operation.
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 import schemathesis
+from django.utils import timezone
 
 from installcheck.jobs import CHECK_INSTALLATION
 from installcheck.models import Installation, Job, JobState, VerificationFailure
@@ -42,7 +44,7 @@ from security.actions.secret_rotation import open_request
 from security.models import MessengerKey, Platform
 from tests.factories import make_user, make_workspace, secret_of
 from workspaces.actions import add_member, add_trusted_domain, grant_support
-from workspaces.models import ApiToken
+from workspaces.models import ApiToken, Invitation
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -89,7 +91,15 @@ class World:
 def _seed_family(name, domain, actor, member, role, support):
     production = make_workspace(name)
     twin = production.test_workspace
-    values = {"workspace": [], "domain": [], "key": [], "rotation": [], "job": []}
+    values = {
+        "workspace": [],
+        "domain": [],
+        "key": [],
+        "rotation": [],
+        "job": [],
+        "member": [],
+        "invitation": [],
+    }
     markers = {domain, name}
     secrets = set()
     for n, workspace in enumerate((production, twin)):
@@ -144,6 +154,25 @@ def _seed_family(name, domain, actor, member, role, support):
             request_id=f"req{workspace.pk:08d}",
             diagnosis=[{"code": "wrong_secret", "message": "Another secret."}],
         )
+    # One member list for the workspace and its twin: a developer and a viewer besides,
+    # and two open invitations (to resend, revoke, and for the other family to miss).
+    slug = name.split()[0].lower()
+    for extra_role in ("developer", "viewer"):
+        extra = make_user(f"fuzz-{extra_role}-of-{slug}")
+        add_member(production, extra, extra_role)
+    values["member"] = [
+        m.user.username for m in production.memberships.select_related("user").order_by("pk")
+    ]
+    markers.update(values["member"])
+    for n in range(2):
+        invitation = Invitation.objects.create(
+            workspace=production,
+            email=f"invitee-{n}@{domain}",
+            role="viewer",
+            invited_by=actor,
+            expires_at=timezone.now() + timedelta(days=7),
+        )
+        values["invitation"].append(invitation.pk)
     markers |= secrets
     return values, markers, secrets
 
@@ -202,9 +231,13 @@ def _kind_of(path, name):
         return "key"
     if name == "job_id":
         return "job"
+    if name == "username":
+        return "member"
     if name in ("id", "pk"):
         if "/trusted-domains/" in path:
             return "domain"
+        if "/invitations/" in path:
+            return "invitation"
         if "/rotations/" in path:
             return "rotation"
     return None
@@ -216,6 +249,8 @@ NONE_SUCH = {
     "job": NO_SUCH_ID,
     "domain": NO_SUCH_ID,
     "rotation": NO_SUCH_ID,
+    "member": "fuzz-no-such-member",
+    "invitation": NO_SUCH_ID,
 }
 
 
@@ -291,6 +326,19 @@ def load_schema(live_server, world, identity):
                         }
                     },
                 },
+                *(
+                    {
+                        # Which strings are email addresses Django accepts is more than a
+                        # JSON schema says: a schema-valid email may be a 400 on email.
+                        "include-name": f"POST {API}/{route}/",
+                        "checks": {
+                            "positive_data_acceptance": {
+                                "expected-statuses": [*POSITIVE_EXPECTED, "400"]
+                            }
+                        },
+                    }
+                    for route in ("members", "invitations")
+                ),
             ],
             "seed": SEED,
             "base-url": live_server.url,
@@ -455,10 +503,15 @@ ADMIN_WRITES_THAT_SUCCEED = {
     f"POST {API}/installations/check",
     f"POST {API}/hash-check",
     f"POST {API}/jwt-debug",
+    f"PATCH {API}/members/{{username}}/",
+    f"DELETE {API}/members/{{username}}/",
+    f"DELETE {API}/invitations/{{id}}/",
+    f"POST {API}/invitations/{{id}}/resend/",
 }
 VIEWER_WRITES_THAT_SUCCEED = {f"POST {API}/hash-check", f"POST {API}/jwt-debug"}
-# Reads a viewer may not make (SPEC §6: the audit log is for admins).
-VIEWER_FORBIDDEN_READS = {f"GET {API}/audit/"}
+# Reads a viewer may not make (SPEC §6: the audit log is for admins; so are pending
+# invitations, the addresses of people who are not members).
+VIEWER_FORBIDDEN_READS = {f"GET {API}/audit/", f"GET {API}/invitations/"}
 
 
 @dataclass

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import make_user, make_workspace
 from workspaces.actions import add_member, record_origins_seen
-from workspaces.models import AuditEvent, TrustedDomain
+from workspaces.models import AuditEvent, Invitation, TrustedDomain
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +134,122 @@ def test_a_first_domain_covering_every_origin_seen_needs_no_confirmation(client,
         seen(workspace, ("www.example.com", 0, 5), ("app.example.com", 1, 5))
     page, answer = both(client, admin, spaces, "*.example.com")
     assert page.status_code == 302 and answer.status_code == 201
+
+
+# ---- members and invitations: workspaces.members and workspaces.invitations ---------------
+
+
+@pytest.fixture
+def teams(pair):
+    """Two workspaces with the same admin and a developer each."""
+    admin, spaces = pair
+    dev = make_user("doors-dev", email="doors-dev@example.test")
+    for workspace in spaces:
+        add_member(workspace, dev, "developer")
+    return admin, spaces
+
+
+def api_as(user):
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_the_last_admin_is_kept_alike(client, teams):
+    admin, (a, b) = teams
+    client.force_login(admin)
+    page = client.post(f"/w/{a.app_id}/members/doors-admin/role", {"role": "viewer"})
+    answer = api_as(admin).patch(
+        f"/api/v1/workspaces/{b.app_id}/members/doors-admin/", {"role": "viewer"}, format="json"
+    )
+    assert (page.status_code, answer.status_code, answer.json()["error"]) == (
+        409,
+        409,
+        "last_admin",
+    )
+    assert html.escape(answer.json()["message"]) in page.content.decode()
+    page = client.post(f"/w/{a.app_id}/members/doors-admin/remove")
+    answer = api_as(admin).delete(f"/api/v1/workspaces/{b.app_id}/members/doors-admin/")
+    assert (page.status_code, answer.status_code, answer.json()["error"]) == (
+        409,
+        409,
+        "last_admin",
+    )
+    assert html.escape(answer.json()["message"]) in page.content.decode()
+    assert not AuditEvent.objects.filter(action__startswith="member.", actor=admin).exists()
+
+
+def test_a_role_change_and_a_removal_are_audited_alike(client, teams):
+    admin, (a, b) = teams
+    client.force_login(admin)
+    client.post(f"/w/{a.app_id}/members/doors-dev/role", {"role": "viewer"})
+    api_as(admin).patch(
+        f"/api/v1/workspaces/{b.app_id}/members/doors-dev/", {"role": "viewer"}, format="json"
+    )
+    client.post(f"/w/{a.app_id}/members/doors-dev/remove")
+    api_as(admin).delete(f"/api/v1/workspaces/{b.app_id}/members/doors-dev/")
+    for action in ("member.role_changed", "member.removed"):
+        rows = [
+            AuditEvent.objects.values_list("actor_label", "role", "target", "before", "after").get(
+                workspace=w, action=action
+            )
+            for w in (a, b)
+        ]
+        assert rows[0] == rows[1], action
+
+
+@pytest.mark.parametrize(
+    "email, status, code",
+    [("not-an-address", 400, "invalid_email"), ("doors-dev@example.test", 409, "already_member")],
+)
+def test_a_refused_invitation_is_refused_alike(client, teams, email, status, code):
+    admin, (a, b) = teams
+    client.force_login(admin)
+    page = client.post(f"/w/{a.app_id}/members/", {"email": email, "role": "viewer"})
+    answer = api_as(admin).post(
+        f"/api/v1/workspaces/{b.app_id}/invitations/",
+        {"email": email, "role": "viewer"},
+        format="json",
+    )
+    assert (page.status_code, answer.status_code, answer.json()["error"]) == (status, status, code)
+    assert html.escape(answer.json()["message"]) in page.content.decode()
+    assert not AuditEvent.objects.filter(action="member.invited").exists()
+
+
+def test_invitations_are_sent_resent_revoked_and_audited_alike(
+    client, teams, smtp_server, django_capture_on_commit_callbacks
+):
+    admin, (a, b) = teams
+    client.force_login(admin)
+    api = api_as(admin)
+    body = {"email": "Guest@Example.test", "role": "viewer"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/w/{a.app_id}/members/", body).status_code == 302
+        assert (
+            api.post(f"/api/v1/workspaces/{b.app_id}/invitations/", body, format="json").status_code
+            == 201
+        )
+    ids = [Invitation.objects.get(workspace=w).pk for w in (a, b)]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/w/{a.app_id}/invitations/{ids[0]}/resend")
+        api.post(f"/api/v1/workspaces/{b.app_id}/invitations/{ids[1]}/resend/")
+    client.post(f"/w/{a.app_id}/invitations/{ids[0]}/revoke")
+    api.delete(f"/api/v1/workspaces/{b.app_id}/invitations/{ids[1]}/")
+    assert len(smtp_server.messages) == 4
+    assert {m.envelope_to[0] for m in smtp_server.messages} == {"guest@example.test"}
+    for action in ("member.invited", "invitation.resent", "invitation.revoked"):
+        rows = []
+        for w in (a, b):
+            row = AuditEvent.objects.values("actor_label", "target", "before", "after").get(
+                workspace=w, action=action
+            )
+            for side in ("before", "after"):
+                row[side].pop("invitation", None)
+                row[side].pop("expires_at", None)
+            rows.append(row)
+        assert rows[0] == rows[1], action
+    # Revoking again: the same refusal at both doors.
+    page = client.post(f"/w/{a.app_id}/invitations/{ids[0]}/revoke", follow=True)
+    answer = api.delete(f"/api/v1/workspaces/{b.app_id}/invitations/{ids[1]}/")
+    assert (answer.status_code, answer.json()["error"]) == (409, "invitation_closed")
+    assert html.escape(answer.json()["message"]) in page.content.decode()

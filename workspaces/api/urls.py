@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .. import converters  # noqa: F401  (registers the app_id converter)
-from . import domains, views
+from . import domains, members, views
 
 app_name = "workspaces-api"
 
@@ -16,4 +16,13 @@ urlpatterns = [
         name="trusted-domain-detail",
     ),
     path(f"{W}/audit/", domains.audit_list, name="audit-list"),
+    path(f"{W}/members/", members.member_list, name="member-list"),
+    path(f"{W}/members/<str:username>/", members.member_detail, name="member-detail"),
+    path(f"{W}/invitations/", members.invitation_list, name="invitation-list"),
+    path(f"{W}/invitations/<int:pk>/", members.invitation_detail, name="invitation-detail"),
+    path(
+        f"{W}/invitations/<int:pk>/resend/",
+        members.invitation_resend,
+        name="invitation-resend",
+    ),
 ]

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from ..models import Membership
+from ..access import workspaces_of
 from .errors import error_responses
 from .serializers import WorkspaceSerializer
 
@@ -11,12 +11,8 @@ from .serializers import WorkspaceSerializer
 @api_view(["GET"])
 def workspace_list(request):
     """The caller's workspaces with their role in each."""
-    memberships = Membership.objects.filter(user=request.user).select_related(
-        "workspace__production", "workspace__test_workspace"
-    )
     rows = []
-    for membership in memberships.order_by("workspace__name", "workspace__is_test"):
-        workspace = membership.workspace
+    for workspace in workspaces_of(request.user):
         twin = workspace.twin
         rows.append(
             {
@@ -24,7 +20,7 @@ def workspace_list(request):
                 "name": workspace.name,
                 "display_name": workspace.display_name,
                 "is_test": workspace.is_test,
-                "role": membership.role,
+                "role": workspace.role,
                 "twin_app_id": twin.app_id if twin else None,
             }
         )

@@ -24,6 +24,7 @@ WORKSPACE_PAGES = (
     ("Installation", "installcheck:installations", "view"),
     ("Trusted domains", "workspaces:trusted-domains", "view"),
     ("Code snippets", "security:snippets", "view"),
+    ("Members", "workspaces:members", "view"),
     ("Audit log", "workspaces:audit-log", "audit"),
 )
 
@@ -64,13 +65,14 @@ def workspace_home(workspace):
 
 @register.simple_tag(takes_context=True)
 def twin_url(context, workspace):
-    """The same page in the twin workspace, or "" when the user is not a member there."""
+    """The same page in the twin workspace ("" when there is none, or for a non-member:
+    support staff on a support page). A twin shares its workspace's member list."""
     twin = workspace.twin
     request = context.get("request")
     user = getattr(request, "user", None)
     if twin is None or user is None or not user.is_authenticated:
         return ""
-    if not Membership.objects.filter(user=user, workspace=twin).exists():
+    if not Membership.objects.filter(user=user, workspace_id=workspace.roster_id).exists():
         return ""
     match = getattr(request, "resolver_match", None)
     # Only pages addressed by app_id alone exist in both workspaces (an object id does not).

@@ -5,10 +5,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from ..access import is_support
+from ..access import is_support, workspaces_of
 from ..actions import issue_api_token
 from ..auth import client_ip
-from ..models import ApiToken, Membership
+from ..models import ApiToken
 
 # The session key holding a new API token until the page after the redirect shows it once.
 NEW_TOKEN_KEY = "verity.new_api_token"
@@ -17,16 +17,12 @@ NEW_TOKEN_KEY = "verity.new_api_token"
 @login_required
 def home(request):
     """The workspace picker; support staff with no workspace land on their support console."""
-    memberships = (
-        Membership.objects.filter(user=request.user)
-        .select_related("workspace")
-        .order_by("workspace__name", "workspace__is_test")
-    )
+    workspaces = workspaces_of(request.user)
     support = is_support(request.user)
-    if support and not memberships:
+    if support and not workspaces:
         return redirect("security:support-home")
     return render(
-        request, "workspaces/home.html", {"memberships": memberships, "is_support": support}
+        request, "workspaces/home.html", {"workspaces": workspaces, "is_support": support}
     )
 
 

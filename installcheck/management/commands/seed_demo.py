@@ -142,8 +142,7 @@ class Command(BaseCommand):
             workspace = create_workspace(DEMO_NAME)
             for username, role in DEMO_USERS:
                 if role is not None:
-                    add_member(workspace, users[username], role)
-                    add_member(workspace.twin, users[username], role)
+                    add_member(workspace, users[username], role)  # and of the twin: one list
             grant_support(users["support"])
             set_enforcement(workspace, "android", True, actor=users["admin"])
             _send_traffic(workspace)

@@ -25,7 +25,5 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         if user is not None:
-            add_member(workspace, user, Role.ADMIN)
-            if workspace.twin:
-                add_member(workspace.twin, user, Role.ADMIN)
+            add_member(workspace, user, Role.ADMIN)  # of the twin too: one member list
         self.stdout.write(workspace.app_id)
