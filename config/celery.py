@@ -131,6 +131,12 @@ def _schedule(sender, **kwargs):
             "options": {"expires": fold_every * 3},
         },
         "prune": {"task": "installcheck.prune", "schedule": 3600.0, "options": {"expires": 600}},
+        # JWKS sources are fetched again on this schedule (and on an unknown kid).
+        "refresh-jwks": {
+            "task": "security.refresh_jwks",
+            "schedule": settings.VERITY_JWKS_REFRESH_SECONDS,
+            "options": {"expires": settings.VERITY_JWKS_REFRESH_SECONDS},
+        },
         # Overlap rotations end at their deadline even if the customer never confirms.
         "expire-overlaps": {
             "task": "security.expire_overlaps",

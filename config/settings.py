@@ -323,6 +323,21 @@ VERITY_GATEWAY_DIAGNOSES_PER_SECOND = env_int("VERITY_GATEWAY_DIAGNOSES_PER_SECO
 # obey a change. Off in production: it tells callers nothing they need.
 VERITY_GATEWAY_WORKER_HEADER = env_bool("VERITY_GATEWAY_WORKER_HEADER", False)
 
+# --- JWKS URLs (security.jwks_fetch) -----------------------------------------------------
+# How often beat refetches every JWKS source; a token naming an unknown kid also asks for
+# a refetch, at most once a minute per source (security.jwks_refresh).
+VERITY_JWKS_REFRESH_SECONDS = env_float("VERITY_JWKS_REFRESH_SECONDS", 300.0, minimum=10.0)
+# One fetch: connect + TLS + the whole body within this many seconds.
+VERITY_JWKS_TIMEOUT_SECONDS = env_float("VERITY_JWKS_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+VERITY_JWKS_MAX_BYTES = env_int("VERITY_JWKS_MAX_BYTES", 64 * 1024, minimum=1024)
+VERITY_JWKS_MAX_KEYS = env_int("VERITY_JWKS_MAX_KEYS", 20, minimum=1)
+# The fetcher refuses private, loopback, link-local and other non-public addresses unless
+# DEBUG or this switch (tests fetching from a local server) says otherwise.
+VERITY_JWKS_ALLOW_PRIVATE_ADDRESSES = env_bool("VERITY_JWKS_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+# Tests only: a PEM bundle of the CAs the fetcher trusts instead of the system's (the
+# tests' own self-signed server). Leave unset in production.
+VERITY_JWKS_CA_BUNDLE = env_str("VERITY_JWKS_CA_BUNDLE") or None
+
 LOG_LEVEL = env_str("VERITY_LOG_LEVEL", "INFO")
 
 

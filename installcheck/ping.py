@@ -28,8 +28,9 @@ from django.views.decorators.csrf import csrf_exempt
 from security import gateway, gateway_codes
 from security.crypto import SecretUnreadable
 from security.gateway_diagnosis import gateway_diagnosis, retired_secret_reference
+from security.jwks_refresh import refresh_requests
 from security.snapshots import snapshots
-from security.tokens import BoundedCache
+from security.tokens import JWT_UNKNOWN_KEY, BoundedCache
 from security.vocabulary import BELOW_MINIMUM
 from workspaces.auth import client_address
 from workspaces.domains import MAX_ORIGIN_LENGTH, origin_host
@@ -137,7 +138,8 @@ def _diagnosis(ping, decision, config):
     """The checker's findings for an invalid_user_hash, within the per-second budget;
     never fails the request."""
     if decision.code != gateway.INVALID_USER_HASH:
-        return []  # only a wrong hash has a diagnosis: other failures spend no budget
+        # Only a wrong hash spends the budget; a token's JWKS diagnosis is a lookup.
+        return gateway_diagnosis(ping, decision, config) if config.jwks_sources else []
     budget = settings.VERITY_GATEWAY_DIAGNOSES_PER_SECOND
     if not budget or not diagnosis_budget.allow(config.workspace_id, budget):
         return [NOT_DIAGNOSED]
@@ -275,6 +277,8 @@ def _handle(method, meta, read, secure):
     host = cached_origin_host(origin)
     now = timezone.now()
     decision = gateway.decide(parsed, config, host, now)
+    if decision.code == JWT_UNKNOWN_KEY and config.jwks_sources:
+        refresh_requests.ask(config.jwks_sources)  # queued for a thread: never waits
     _count(parsed, decision, config, host, request_id, now.timestamp())
     return _respond(decision, request_id)
 

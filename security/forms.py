@@ -150,6 +150,28 @@ class PublicKeyForm(forms.Form):
         return self.cleaned_data.get("kid") or None
 
 
+class JwksUrlForm(forms.Form):
+    jwks_url = forms.CharField(
+        label="JWKS URL",
+        max_length=2048,
+        widget=forms.URLInput(
+            attrs={"placeholder": "https://auth.example.com/.well-known/jwks.json"}
+        ),
+        help_text="https only. Verity fetches it now, every few minutes, and when a token "
+        "names a kid it does not know (at most once a minute).",
+    )
+    kid = forms.CharField(
+        label="Name (optional)",
+        required=False,
+        max_length=32,
+        help_text="How the keys list and the counts name this URL; generated when empty. "
+        "Tokens name the kids the JWKS publishes.",
+    )
+
+    def clean_kid(self):
+        return self.cleaned_data.get("kid") or None
+
+
 class TokenForm(forms.Form):
     token = forms.CharField(
         label="Messenger JWT",

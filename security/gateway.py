@@ -194,6 +194,9 @@ class WorkspaceConfig:
     jwt_keys: tuple[tokens.KeyCandidate, ...] = ()
     trusted_domains: tuple[str, ...] = ()
     version: int = 0
+    # The workspace's JWKS URLs (security.jwks.SourceState): which to refetch when a token
+    # names an unknown kid, and what the diagnosis says about them.
+    jwks_sources: tuple = ()
     # Called only to diagnose an invalid_user_hash (security.gateway_diagnosis):
     # returns the retired and twin secrets, loaded once per snapshot on first failure, so
     # the success path never pays for them.
@@ -323,7 +326,11 @@ def decide(ping, config, origin_host, now):
         shown = result.claims["user_id"] if result.ok else identifier
         if result.ok:
             return Decision(
-                200, VERIFIED, proof=jwt_reference(result.kid), method="jwt", identifier=shown
+                200,
+                VERIFIED,
+                proof=jwt_reference(result.source or result.kid),
+                method="jwt",
+                identifier=shown,
             )
         return _failure(result.code, platform, shown, "jwt", ping, now)
 

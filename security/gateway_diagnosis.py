@@ -2,7 +2,7 @@
 verification log explains an ``invalid_user_hash`` with the same codes as the checker.
 No ORM: it runs in the gateway on plain snapshot values."""
 
-from . import diagnosis, hashing
+from . import diagnosis, hashing, jwks_diagnosis, tokens
 from .gateway import INVALID_USER_HASH
 from .vocabulary import hmac_reference, parse_reference
 
@@ -12,6 +12,8 @@ def gateway_diagnosis(ping, decision, config):
 
     Only called on failures: the retired and twin secrets load on first use per snapshot.
     """
+    if decision.method == "jwt" and config.jwks_sources:
+        return token_diagnosis(ping, decision, config)
     if decision.code != INVALID_USER_HASH or ping.user_hash is None:
         return []
     platform = config.platforms[ping.platform]
@@ -35,6 +37,14 @@ def gateway_diagnosis(ping, decision, config):
     )
     result = diagnosis.diagnose(ping.platform, ping.user_id, ping.email, ping.user_hash, candidates)
     return result.findings_as_dicts()
+
+
+def token_diagnosis(ping, decision, config):
+    """What the workspace's JWKS URLs say about a refused token: a kid not in the JWKS,
+    a JWKS that cannot be reached (since when), an algorithm its key does not allow. A
+    lookup in the snapshot: no signature is checked."""
+    header = tokens.unverified_header(ping.user_jwt)
+    return jwks_diagnosis.findings(decision.code, header, config.jwt_keys, config.jwks_sources)
 
 
 def this_platform_first(pairs, platform):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import jwt
 
-from . import tokens
+from . import jwks_diagnosis, tokens
 
 JWT_KEY_REVOKED = "jwt_key_revoked"
 JWT_KEY_GRACE_ENDED = "jwt_key_grace_ended"
@@ -99,6 +99,7 @@ class DebugKey:
     valid_until: datetime | None = None
     revoked_at: datetime | None = None
     algorithm: str = tokens.ALGORITHM
+    source: str | None = None  # the kid of the JWKS source it was fetched from, if any
 
 
 @dataclass
@@ -314,11 +315,13 @@ def _check_signer(token, header, keys, identity_secrets, now, findings):
     return None, False
 
 
-def debug(token, keys, identity_secrets, now):
+def debug(token, keys, identity_secrets, now, jwks_sources=()):
     """Explain ``token``.
 
-    ``keys``: DebugKey of every messenger key of the workspace, any state.
+    ``keys``: DebugKey of every messenger key of the workspace, any state (the keys of
+    its JWKS URLs' last good sets included).
     ``identity_secrets``: (platform, secret) pairs of the current HMAC secrets.
+    ``jwks_sources``: security.jwks.SourceState of its active JWKS URLs.
     """
     result = DebugResult()
     findings = _Findings()
@@ -367,6 +370,9 @@ def debug(token, keys, identity_secrets, now):
     if verdict.code is not None and not findings.errors:
         # The gateway refuses for a reason the finer checks did not name: say it plainly.
         findings.add(verdict.code, **_fallback_values(verdict.code, header))
+    if verdict.code is not None:
+        for finding in jwks_diagnosis.findings(verdict.code, header, keys, jwks_sources):
+            findings.add(finding["code"], message=finding["message"])
     result.errors = findings.errors
     result.valid = not result.errors
     return result

@@ -8,6 +8,8 @@ from . import crypto, tokens, vocabulary
 from .authenticator import AuthenticatorApp  # noqa: F401  (a model: registered here)
 from .vocabulary import hmac_reference, jwt_reference
 
+JWKS_SOURCE = "JWKS"
+
 
 class Platform(models.TextChoices):
     WEB = vocabulary.WEB, vocabulary.PLATFORM_LABELS[vocabulary.WEB]
@@ -96,6 +98,9 @@ class KeyAlgorithm(models.TextChoices):
     ES256 = tokens.ES256, "ES256 (ECDSA P-256 public key)"
     EDDSA = tokens.EDDSA, "EdDSA (Ed25519 public key)"
     RS256 = tokens.RS256, "RS256 (RSA public key, 2048 bits or more)"
+    # Not an algorithm: a JWKS URL whose keys (each pinned to its own algorithm) Verity
+    # fetches (security.jwks, JwksSet). Its kid names the source, never a token's key.
+    JWKS = JWKS_SOURCE, "JWKS URL (public keys fetched from your server)"
 
 
 class MessengerKey(models.Model):
@@ -112,6 +117,8 @@ class MessengerKey(models.Model):
     # Public keys only: the PEM (SubjectPublicKeyInfo). Not a secret: stored plain,
     # shown whole; the private key stays with the customer.
     public_key = models.TextField(blank=True)
+    # JWKS sources only: the https URL the keys are fetched from (security.jwks_fetch).
+    jwks_url = models.URLField(max_length=2048, blank=True)
     is_current = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -144,6 +151,10 @@ class MessengerKey(models.Model):
     def is_public(self):
         return self.algorithm != KeyAlgorithm.HS256
 
+    @property
+    def is_jwks(self):
+        return self.algorithm == KeyAlgorithm.JWKS
+
     def state(self, now=None):
         now = now or timezone.now()
         if self.revoked_at is not None:
@@ -159,6 +170,25 @@ class MessengerKey(models.Model):
 
     def plaintext(self):
         return crypto.decrypt(self.ciphertext)
+
+
+class JwksSet(models.Model):
+    """The last good key set fetched from a JWKS source, and how the latest fetches went."""
+
+    source = models.OneToOneField(MessengerKey, on_delete=models.CASCADE, related_name="jwks")
+    # [{"kid", "alg", "pem"}]: public keys only (a private or symmetric JWK is never kept).
+    keys = models.JSONField(default=list, blank=True)
+    # [{"kid", "reason"}]: JWKs of the last good document that verify nothing, and why.
+    skipped = models.JSONField(default=list, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)  # the last successful fetch
+    checked_at = models.DateTimeField(null=True, blank=True)  # the last attempt
+    # Set on the first failed fetch after a success (or since registration), cleared by
+    # the next success; the keys above stay in use meanwhile.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    def __str__(self):
+        return f"JWKS of {self.source}"
 
 
 class RotationState(models.TextChoices):

@@ -26,6 +26,7 @@ from workspaces.models import ConfigGeneration, TrustedDomain, Workspace
 
 from . import public_keys
 from .gateway import PlatformConfig, SecretCandidate, VersionPolicy, WorkspaceConfig
+from .jwks import SourceState
 from .models import IdentitySecret, KeyAlgorithm, MessengerKey, PlatformSettings, SecretState
 from .tokens import KeyCandidate
 from .vocabulary import PLATFORMS
@@ -69,7 +70,10 @@ def load_config(app_id, now=None):
     keys = MessengerKey.objects.filter(workspace=workspace, revoked_at__isnull=True).filter(
         Q(is_current=True) | Q(valid_until__gt=now) | ~Q(algorithm=KeyAlgorithm.HS256)
     )
-    jwt_keys = tuple(key_candidate(key) for key in keys.order_by("-is_current", "-created_at"))
+    rows = list(keys.select_related("jwks").order_by("-is_current", "-created_at"))
+    registered = [key_candidate(key) for key in rows if not key.is_jwks]
+    sources = [row for row in rows if row.is_jwks]
+    jwt_keys = tuple(registered + jwks_candidates(sources, {c.kid for c in registered}))
     domains = tuple(
         TrustedDomain.objects.filter(workspace=workspace).values_list("domain", flat=True)
     )
@@ -80,6 +84,7 @@ def load_config(app_id, now=None):
         jwt_keys=jwt_keys,
         trusted_domains=domains,
         version=workspace.config_version,
+        jwks_sources=tuple(source_state(row) for row in sources),
         diagnosis_extras=LazyDiagnosisExtras(workspace.id),
     )
 
@@ -98,6 +103,45 @@ def key_candidate(key):
         kid=key.kid,
         key=key.plaintext(),
         valid_until=None if key.is_current else key.valid_until,
+    )
+
+
+def jwks_candidates(sources, taken):
+    """The keys of each JWKS source's last good set, loaded once here. A kid already
+    taken (by a registered key or an earlier source) is left out: a token's kid must name
+    one key only."""
+    candidates = []
+    for source in sources:
+        fetched = getattr(source, "jwks", None)
+        for entry in fetched.keys if fetched is not None else ():
+            if entry["kid"] in taken:
+                continue
+            taken.add(entry["kid"])
+            candidates.append(
+                KeyCandidate(
+                    kid=entry["kid"],
+                    key=entry["pem"],
+                    algorithm=entry["alg"],
+                    verifier=public_keys.prepare(entry["alg"], entry["pem"]),
+                    source=source.kid,
+                )
+            )
+    return candidates
+
+
+def source_state(source):
+    """The gateway's view of a JWKS source: its kids and how its fetches go."""
+    fetched = getattr(source, "jwks", None)
+    if fetched is None:
+        return SourceState(id=source.pk, kid=source.kid, url=source.jwks_url)
+    return SourceState(
+        id=source.pk,
+        kid=source.kid,
+        url=source.jwks_url,
+        kids=tuple(entry["kid"] for entry in fetched.keys),
+        fetched_at=fetched.fetched_at,
+        failing_since=fetched.failing_since,
+        error=fetched.error,
     )
 
 

@@ -52,6 +52,9 @@ class KeyCandidate:
     algorithm: str = ALGORITHM
     # A public key loaded once per snapshot (security.public_keys.prepare); None for HS256.
     verifier: object = field(default=None, compare=False, repr=False)
+    # A key fetched from a JWKS URL: the kid of that source (its MessengerKey), which
+    # counts and last-used name as the proof; None for a key registered itself.
+    source: str | None = None
 
     def usable_at(self, now):
         return self.valid_until is None or self.valid_until > now
@@ -64,6 +67,7 @@ class TokenResult:
     code: str | None = None
     claims: dict | None = None
     kid: str | None = None
+    source: str | None = None  # the JWKS source of the key that verified, if any
 
     @property
     def ok(self):
@@ -331,5 +335,5 @@ def verify(token, candidates, now):
         user_id = claims.get("user_id")
         if not isinstance(user_id, str) or not user_id:
             return TokenResult(code=JWT_MISSING_USER_ID, kid=candidate.kid)
-        return TokenResult(claims=claims, kid=candidate.kid)
+        return TokenResult(claims=claims, kid=candidate.kid, source=candidate.source)
     return TokenResult(code=JWT_INVALID_SIGNATURE)

@@ -57,6 +57,11 @@ urlpatterns = [
         jwt_keys.register_public_key,
         name="jwt-register",
     ),
+    path(
+        "w/<app_id:app_id>/jwt/jwks-urls",
+        jwt_keys.register_jwks_url,
+        name="jwt-register-jwks",
+    ),
     path("w/<app_id:app_id>/jwt/debugger/", tools.jwt_debugger, name="jwt-debugger"),
     path("w/<app_id:app_id>/jwt/<str:kid>/revoke", jwt_keys.revoke, name="jwt-revoke"),
     path("w/<app_id:app_id>/jwt/<str:kid>/reveal", reveal.key, name="jwt-reveal"),

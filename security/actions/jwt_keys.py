@@ -27,7 +27,7 @@ def workspace_keys(workspace):
     """Every messenger key of ``workspace``, current first, then newest first."""
     return list(
         MessengerKey.objects.filter(workspace=workspace)
-        .select_related("created_by")
+        .select_related("created_by", "jwks")
         .order_by("-is_current", "-created_at")
     )
 
@@ -38,7 +38,9 @@ def key_summary(key, now):
         "kid": key.kid,
         "algorithm": key.algorithm,
         # A public key is not a secret: shown whole. An HS256 key is only ever revealed.
-        "public_key": key.public_key if key.is_public else None,
+        "public_key": key.public_key if key.is_public and not key.is_jwks else None,
+        "jwks_url": key.jwks_url or None,
+        "jwks": jwks_summary(key) if key.is_jwks else None,
         "state": key.state(now),
         "is_current": key.is_current,
         "created_at": key.created_at,
@@ -46,6 +48,28 @@ def key_summary(key, now):
         "valid_until": key.valid_until,
         "revoked_at": key.revoked_at,
         "last_used_at": key.last_used_at,
+    }
+
+
+def jwks_summary(source):
+    """A JWKS source's state: its last good set (kid, alg) and how its fetches go."""
+    fetched = getattr(source, "jwks", None)
+    if fetched is None:
+        return {
+            "keys": [],
+            "skipped": [],
+            "fetched_at": None,
+            "checked_at": None,
+            "failing_since": None,
+            "error": "",
+        }
+    return {
+        "keys": [{"kid": k["kid"], "alg": k["alg"], "public_key": k["pem"]} for k in fetched.keys],
+        "skipped": list(fetched.skipped),
+        "fetched_at": fetched.fetched_at,
+        "checked_at": fetched.checked_at,
+        "failing_since": fetched.failing_since,
+        "error": fetched.error,
     }
 
 
@@ -132,18 +156,8 @@ def rotate_messenger_key(workspace, *, grace_hours, older_key=None, actor, ip=No
 KID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
 
 
-@transaction.atomic
-def register_public_key(workspace, *, algorithm, public_key, kid=None, actor, ip=None, now=None):
-    """Register a public key (ES256, EdDSA or RS256) that verifies tokens the customer signs
-    with its own private key. It verifies until revoked, beside the HS256 keys; a private
-    key, a key of another type, a short RSA key or garbage is refused (400, field
-    ``public_key``). Returns the new MessengerKey."""
-    now = now or timezone.now()
-    try:
-        pem = public_keys.load(algorithm, public_key)
-    except public_keys.KeyRefused as refusal:
-        field = "algorithm" if refusal.code == "invalid_algorithm" else "public_key"
-        raise Refused(refusal.code, refusal.message, status=400, field=field) from None
+def new_key_kid(workspace, kid=None, prefix=""):
+    """``kid`` checked and free in ``workspace`` (its keys locked), or a fresh one."""
     if kid is not None and not KID_PATTERN.fullmatch(kid):
         raise Refused(
             "invalid_kid",
@@ -157,9 +171,25 @@ def register_public_key(workspace, *, algorithm, public_key, kid=None, actor, ip
             "kid_taken", f"This workspace already has a key {kid}.", status=409, field="kid"
         )
     if kid is None:
-        kid = crypto.new_kid()
+        kid = prefix + crypto.new_kid()
         while kid in existing:
-            kid = crypto.new_kid()
+            kid = prefix + crypto.new_kid()
+    return kid
+
+
+@transaction.atomic
+def register_public_key(workspace, *, algorithm, public_key, kid=None, actor, ip=None, now=None):
+    """Register a public key (ES256, EdDSA or RS256) that verifies tokens the customer signs
+    with its own private key. It verifies until revoked, beside the HS256 keys; a private
+    key, a key of another type, a short RSA key or garbage is refused (400, field
+    ``public_key``). Returns the new MessengerKey."""
+    now = now or timezone.now()
+    try:
+        pem = public_keys.load(algorithm, public_key)
+    except public_keys.KeyRefused as refusal:
+        field = "algorithm" if refusal.code == "invalid_algorithm" else "public_key"
+        raise Refused(refusal.code, refusal.message, status=400, field=field) from None
+    kid = new_key_kid(workspace, kid)
     key = MessengerKey.objects.create(
         workspace=workspace,
         kid=kid,
@@ -227,10 +257,11 @@ def reveal_messenger_key(workspace, kid, *, actor, proof, ip=None):
     any password is asked for. Audited."""
     key = _get(list(MessengerKey.objects.filter(workspace=workspace)), kid)
     if key.is_public:
+        what = "a JWKS URL: its public keys are" if key.is_jwks else "a public key: it is"
         raise Refused(
             "nothing_to_reveal",
-            f"Key {kid} is a public key: it is shown whole on the keys page, and its private "
-            "key never reaches Verity.",
+            f"Key {kid} is {what} shown whole on the keys page, and no private key ever "
+            "reaches Verity.",
         )
     if key.revoked_at is not None:
         raise Refused("key_revoked", f"Key {kid} is revoked; it cannot be revealed.")

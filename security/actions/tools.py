@@ -9,7 +9,7 @@ from django.utils import timezone
 from workspaces.access import can
 from workspaces.actions import record_audit
 
-from .. import diagnosis, jwt_debug, ratelimit
+from .. import diagnosis, jwt_debug, ratelimit, snapshots
 from ..gateway_diagnosis import this_platform_first
 from ..models import IdentitySecret, KeyAlgorithm, MessengerKey, SecretState
 
@@ -122,6 +122,7 @@ def debug_token(workspace, token, *, actor, ip=None, now=None):
         "jwt-debug", actor.pk, DEBUG_RATE_LIMIT, DEBUG_RATE_WINDOW, what="Too many tokens debugged"
     )
     now = now or timezone.now()
+    rows = list(MessengerKey.objects.filter(workspace=workspace).select_related("jwks"))
     keys = [
         jwt_debug.DebugKey(
             kid=k.kid,
@@ -131,13 +132,22 @@ def debug_token(workspace, token, *, actor, ip=None, now=None):
             revoked_at=k.revoked_at,
             algorithm=k.algorithm,
         )
-        for k in MessengerKey.objects.filter(workspace=workspace)
+        for k in rows
+        if not k.is_jwks
+    ]
+    sources = [k for k in rows if k.is_jwks and k.revoked_at is None]
+    keys += [
+        jwt_debug.DebugKey(
+            kid=c.kid, key=c.key, state=jwt_debug.ACTIVE, algorithm=c.algorithm, source=c.source
+        )
+        for c in snapshots.jwks_candidates(sources, {k.kid for k in keys})
     ]
     secrets = [
         (s.platform, s.plaintext())
         for s in IdentitySecret.objects.filter(workspace=workspace, state=SecretState.CURRENT)
     ]
-    result = jwt_debug.debug(token, keys, secrets, now)
+    states = [snapshots.source_state(source) for source in sources]
+    result = jwt_debug.debug(token, keys, secrets, now, jwks_sources=states)
     record_audit(
         "jwt.debugged",
         actor=actor,

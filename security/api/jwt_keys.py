@@ -10,7 +10,7 @@ from workspaces.api.errors import error_responses
 from workspaces.api.serializers import BodyRequiredSchema
 from workspaces.auth import client_ip
 
-from ..actions import jwt_keys
+from ..actions import jwks, jwt_keys
 from .platforms import REVEAL_ERRORS, password_proof
 from .serializers import (
     KeySerializer,
@@ -41,7 +41,12 @@ def _key_data(key):
                 "public_key": "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----\n",
             },
             request_only=True,
-        )
+        ),
+        OpenApiExample(
+            "Register a JWKS URL",
+            value={"jwks_url": "https://auth.example.com/.well-known/jwks.json"},
+            request_only=True,
+        ),
     ],
     responses={
         201: KeySerializer,
@@ -50,10 +55,14 @@ def _key_data(key):
             403,
             404,
             409,
-            why={400: "private_key, wrong_key_type, rsa_key_too_small, invalid_public_key"},
+            why={
+                400: "private_key, wrong_key_type, rsa_key_too_small, invalid_public_key, "
+                "jwks_url_not_https, invalid_jwks_url",
+                409: "kid_taken, jwks_url_taken, too_many_jwks_urls",
+            },
         ),
     },
-    summary="Register a public key: ES256, EdDSA or RS256 (admin)",
+    summary="Register a public key (ES256, EdDSA or RS256) or a JWKS URL (admin)",
 )
 @api_view(["GET", "POST"])
 def key_list(request, app_id):
@@ -69,6 +78,15 @@ def _register(request, app_id):
     workspace = workspace_for(request.user, app_id, need="admin")
     serializer = RegisterKeySerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
+    if "jwks_url" in serializer.validated_data:
+        source = jwks.register_jwks_url(
+            workspace,
+            jwks_url=serializer.validated_data["jwks_url"],
+            kid=serializer.validated_data.get("kid"),
+            actor=request.user,
+            ip=client_ip(request),
+        )
+        return Response(_key_data(source), status=201)
     key = jwt_keys.register_public_key(
         workspace,
         algorithm=serializer.validated_data["algorithm"],

@@ -141,6 +141,21 @@ class RevealedKeySerializer(serializers.Serializer):
 # ---- messenger keys ---------------------------------------------------------------------
 
 
+class JwksStateSerializer(serializers.Serializer):
+    keys = serializers.ListField(
+        child=serializers.DictField(), help_text="The last good set: kid, alg, public_key."
+    )
+    skipped = serializers.ListField(
+        child=serializers.DictField(), help_text="JWKs of that set not used: kid, reason."
+    )
+    fetched_at = serializers.DateTimeField(allow_null=True, help_text="The last good fetch.")
+    checked_at = serializers.DateTimeField(allow_null=True, help_text="The last attempt.")
+    failing_since = serializers.DateTimeField(
+        allow_null=True, help_text="Fetches fail since then (the last good set stays in use)."
+    )
+    error = serializers.CharField(allow_blank=True, help_text="Why the last fetch failed.")
+
+
 class KeySerializer(serializers.Serializer):
     kid = serializers.CharField()
     algorithm = serializers.ChoiceField(choices=KeyAlgorithm.choices)
@@ -154,6 +169,8 @@ class KeySerializer(serializers.Serializer):
     valid_until = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(allow_null=True)
+    jwks_url = serializers.CharField(allow_null=True, help_text="A JWKS source's URL, else null.")
+    jwks = JwksStateSerializer(allow_null=True, help_text="A JWKS source's keys and fetches.")
 
 
 class RotateSerializer(serializers.Serializer):
@@ -168,8 +185,17 @@ class RotateSerializer(serializers.Serializer):
 
 
 class RegisterKeySerializer(serializers.Serializer):
-    algorithm = serializers.ChoiceField(choices=PUBLIC_KEY_ALGORITHMS)
+    """Either ``algorithm`` and ``public_key``, or ``jwks_url``."""
+
+    algorithm = serializers.ChoiceField(choices=PUBLIC_KEY_ALGORITHMS, required=False)
+    jwks_url = TextField(
+        required=False,
+        min_length=1,
+        max_length=2048,
+        help_text="An https URL serving a JWKS (RFC 7517); instead of algorithm and public_key.",
+    )
     public_key = TextField(
+        required=False,
         min_length=1,
         max_length=public_keys.MAX_LENGTH,
         trim_whitespace=False,
@@ -183,6 +209,22 @@ class RegisterKeySerializer(serializers.Serializer):
         max_length=32,
         help_text="1 to 32 letters, digits, dots, dashes or underscores; generated when absent.",
     )
+
+    def validate(self, attrs):
+        if "jwks_url" in attrs:
+            if "algorithm" in attrs or "public_key" in attrs:
+                raise serializers.ValidationError(
+                    {"jwks_url": "Give either a jwks_url or an algorithm and a public_key."}
+                )
+            return attrs
+        missing = {
+            name: "This field is required (or give a jwks_url)."
+            for name in ("algorithm", "public_key")
+            if name not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
 
 
 # ---- tools --------------------------------------------------------------------------------

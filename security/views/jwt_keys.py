@@ -1,5 +1,5 @@
-"""The messenger JWT keys page: list, rotate with a grace period, register a public key,
-revoke."""
+"""The messenger JWT keys page: list, rotate with a grace period, register a public key or
+a JWKS URL, revoke."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,9 +11,9 @@ from workspaces.access import can, workspace_for
 from workspaces.auth import client_ip
 from workspaces.refusals import Refused, show_on_form
 
-from ..actions import jwt_keys
+from ..actions import jwks, jwt_keys
 from ..display import migration_figures
-from ..forms import PublicKeyForm, RotateForm
+from ..forms import JwksUrlForm, PublicKeyForm, RotateForm
 from ..models import PlatformSettings
 
 
@@ -21,13 +21,17 @@ def _in_grace(keys, now):
     return [k for k in keys if k.state(now) == "grace"]
 
 
-def _keys_page(request, workspace, rotate_form=None, status=200, public_key_form=None):
+def _keys_page(
+    request, workspace, rotate_form=None, status=200, public_key_form=None, jwks_form=None
+):
     now = timezone.now()
     keys = jwt_keys.workspace_keys(workspace)
     if rotate_form is None:
         rotate_form = RotateForm(older_in_grace=_in_grace(keys, now))
     if public_key_form is None:
         public_key_form = PublicKeyForm()
+    if jwks_form is None:
+        jwks_form = JwksUrlForm()
     platforms = PlatformSettings.objects.filter(workspace=workspace).order_by("platform")
     return render(
         request,
@@ -37,6 +41,7 @@ def _keys_page(request, workspace, rotate_form=None, status=200, public_key_form
             "keys": [jwt_keys.key_summary(k, now) for k in keys],
             "rotate_form": rotate_form,
             "public_key_form": public_key_form,
+            "jwks_form": jwks_form,
             "can_rotate": can(workspace.role, "admin"),
             "can_reveal": can(workspace.role, "see_secrets"),
             "migration": migration_figures(platforms),
@@ -72,6 +77,32 @@ def register_public_key(request, app_id):
         return _keys_page(request, workspace, public_key_form=form, status=refusal.status)
     messages.success(
         request, f"Public key {key.kid} ({key.algorithm}) is registered and verifies tokens now."
+    )
+    return redirect("security:jwt-keys", app_id=workspace.app_id)
+
+
+@login_required
+@require_POST
+def register_jwks_url(request, app_id):
+    workspace = workspace_for(request.user, app_id, need="admin")
+    form = JwksUrlForm(request.POST)
+    if not form.is_valid():
+        return _keys_page(request, workspace, jwks_form=form, status=400)
+    try:
+        source = jwks.register_jwks_url(
+            workspace,
+            jwks_url=form.cleaned_data["jwks_url"],
+            kid=form.cleaned_data["kid"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+    except Refused as refusal:
+        show_on_form(form, refusal)
+        return _keys_page(request, workspace, jwks_form=form, status=refusal.status)
+    messages.success(
+        request,
+        f"JWKS URL {source.kid} is registered; its keys are being fetched and verify tokens "
+        "as soon as they arrive. Reload to see them.",
     )
     return redirect("security:jwt-keys", app_id=workspace.app_id)
 

@@ -17,11 +17,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.urls import reverse
 from django.utils import timezone
 
 from installcheck import fold as folding
 from installcheck.counting import buffer
+from security import jwks
+from security.actions import jwks as jwks_actions
 from security.actions import secret_rotation
 from security.actions.jwt_keys import rotate_messenger_key
 from security.actions.platforms import set_enforcement, set_version_policy
@@ -134,6 +138,7 @@ def busy_workspace(workspace, personas, redis_client):
     )
     token = invitation.new_token()
     invitation.save()
+    _failing_jwks_source(workspace, admin)
     return {
         "app_id": workspace.app_id,
         "rotation": request.pk,
@@ -143,6 +148,27 @@ def busy_workspace(workspace, personas, redis_client):
         "invitation": invitation.pk,
         "token": token,
     }
+
+
+def _failing_jwks_source(workspace, admin):
+    """A JWKS URL with a long URL, kid and error, whose fetches fail after a good one."""
+    source = jwks_actions.register_jwks_url(
+        workspace,
+        jwks_url="https://identity.very-long-customer-domain.example.com/.well-known/jwks.json",
+        actor=admin,
+    )
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    kid = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    good = jwks.KeySet(keys=({"kid": kid, "alg": "ES256", "pem": pem},))
+    jwks_actions.record_success(source.pk, good)
+    jwks_actions.record_failure(
+        source.pk, "the host identity.very-long-customer-domain.example.com does not resolve"
+    )
 
 
 def resolve(name, kwargs, scenario):
