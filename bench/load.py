@@ -40,6 +40,7 @@ WORKERS = 2  # of the production server, as above
 # the servers: with two, wrk's threads competing with granian's workers on 2 cores about
 # doubled the gateway's p99 (BENCHMARKS.md, "Latency"). --wrk-threads compares.
 WRK_THREADS = 1
+WARM_UP_RUNS = 3
 GATEWAY_APP = "config.wsgi:application"
 REFERENCE_APP = "bench.reference:application"
 NOIO_APP = "bench.noio:application"
@@ -131,7 +132,11 @@ def throughput(mixes, env, seconds, rounds, connections, servers, threads=WRK_TH
         for name in servers:
             for label, (app, warm_file, requests_file) in mixes.items():
                 with Server(name, app, env) as server:
-                    run_wrk(server.url, warm_file, 2, connections, threads)  # warm-up
+                    # Warm-up over fresh connections, three times: the kernel hands each
+                    # run's connections to the workers unevenly, and a worker first
+                    # reached in the measured run would load every snapshot in it.
+                    for _ in range(WARM_UP_RUNS):
+                        run_wrk(server.url, warm_file, 2, connections, threads)
                     result = run_wrk(server.url, requests_file, seconds, connections, threads)
                 result["lines"] = sum(1 for _ in requests_file.open())
                 results.setdefault(name, {}).setdefault(label, []).append(result)

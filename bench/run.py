@@ -85,12 +85,21 @@ def load_rows(name, apps):
                 g["rps"] / r["rps"] for g, r in zip(apps["gateway"], apps[label], strict=False)
             ]
             ratios.append(
-                f"gateway / {label} {ratio:.2f}× (rounds "
+                f"gateway / {label} {ratio:.2f}× (median of the rounds' ratios "
+                f"{statistics.median(per_round):.2f}; rounds "
                 + " / ".join(f"{x:.2f}" for x in per_round)
                 + ")"
             )
     if "cold" in apps:
-        ratios.append(f"cold / warm {median_of(apps['cold'], 'rps') / gateway:.2f}×")
+        per_round = [
+            c["rps"] / g["rps"] for c, g in zip(apps["cold"], apps["gateway"], strict=False)
+        ]
+        ratios.append(
+            f"cold / warm {median_of(apps['cold'], 'rps') / gateway:.2f}× (median of the "
+            f"rounds' ratios {statistics.median(per_round):.2f}; rounds "
+            + " / ".join(f"{x:.2f}" for x in per_round)
+            + ")"
+        )
     rows.append((f"{name}: ratios", " · ".join(ratios)))
     return rows
 
@@ -229,7 +238,7 @@ def main():
                     requests_file.with_name("cold-warm-up.txt"),
                     requests_file.with_name("cold.txt"),
                 )
-                cold_mix(workspaces, requests_file, warm_up, 40_000 * 2, first=0)
+                cold_mix(workspaces, requests_file, warm_up, 40_000 * 6, first=0)
                 minted = cold_mix(workspaces, requests_file, cold, count, first=10**9)
                 log(f"cold mix: {count:,} requests, {minted:,} distinct tokens")
                 mixes.setdefault("gateway", (GATEWAY_APP, requests_file, requests_file))
