@@ -40,8 +40,10 @@ WORKERS = 2  # of the production server, as above
 # the servers: with two, wrk's threads competing with granian's workers on 2 cores about
 # doubled the gateway's p99 (BENCHMARKS.md, "Latency"). --wrk-threads compares.
 WRK_THREADS = 1
+WARM_UP_RUNS = 3
 GATEWAY_APP = "config.wsgi:application"
 REFERENCE_APP = "bench.reference:application"
+NOIO_APP = "bench.noio:application"
 
 # --------------------------------------------------------------------------- load
 
@@ -87,7 +89,10 @@ def run_wrk(url, requests_file, seconds, connections, threads=WRK_THREADS):
         ],
         env=env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    result = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+    }
     for pct in ("50", "99"):
         value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\b", out).groups()
         result[f"p{pct}"] = _ms(value, unit)
@@ -119,20 +124,26 @@ def check_answers(url, requests_file):
     return statuses
 
 
-def throughput(env, requests_file, seconds, rounds, connections, servers, threads=WRK_THREADS):
-    """{server: {app: [result per round]}}, reference and gateway alternating."""
+def throughput(mixes, env, seconds, rounds, connections, servers, threads=WRK_THREADS):
+    """{server: {label: [result per round]}}; ``mixes`` is {label: (app, warm-up file,
+    measured file)}, run in turn in each round, a fresh server for each."""
     results = {}
     for round_no in range(rounds):
         for name in servers:
-            for label, app in (("reference", REFERENCE_APP), ("gateway", GATEWAY_APP)):
+            for label, (app, warm_file, requests_file) in mixes.items():
                 with Server(name, app, env) as server:
-                    run_wrk(server.url, requests_file, 2, connections, threads)  # warm-up
+                    # Warm-up over fresh connections, three times: the kernel hands each
+                    # run's connections to the workers unevenly, and a worker first
+                    # reached in the measured run would load every snapshot in it.
+                    for _ in range(WARM_UP_RUNS):
+                        run_wrk(server.url, warm_file, 2, connections, threads)
                     result = run_wrk(server.url, requests_file, seconds, connections, threads)
+                result["lines"] = sum(1 for _ in requests_file.open())
                 results.setdefault(name, {}).setdefault(label, []).append(result)
                 log(
                     f"round {round_no + 1}/{rounds} {name:28} {label:9} "
                     f"{result['rps']:8.0f} req/s  p50 {result['p50']:.2f} ms  "
-                    f"p99 {result['p99']:.2f} ms"
+                    f"p99 {result['p99']:.2f} ms  ({result['requests']:,} requests)"
                 )
     return results
 

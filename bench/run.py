@@ -19,7 +19,9 @@ from pathlib import Path
 from bench.jobs import fold, installation_page, profile
 from bench.load import (
     GATEWAY_APP,
+    NOIO_APP,
     PRODUCTION_SERVER,
+    REFERENCE_APP,
     SERVERS,
     WORKERS,
     WRK_THREADS,
@@ -29,6 +31,7 @@ from bench.load import (
     propagation,
     throughput,
 )
+from bench.mixes import cold_mix, hostile
 from bench.setup import (
     REQUEST_MIX,
     WORKSPACES,
@@ -55,35 +58,87 @@ def machine():
     return f"{os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}"
 
 
-def report(meta, load, prop, folded, page):
+def _rounds(runs, key, fmt):
+    return " / ".join(fmt.format(run[key]) for run in runs)
+
+
+def load_rows(name, apps):
+    """Rows of one server: each mix's median and rounds, then the ratios."""
+    rows = []
+    for label, runs in apps.items():
+        wrapped = label == "cold" and sum(1 for r in runs if r["requests"] > r["lines"])
+        note = f" · {wrapped} round(s) replayed the file: tokens repeated" if wrapped else ""
+        rows.append(
+            (
+                f"{name}: {label}",
+                f"{median_of(runs, 'rps'):,.0f} req/s (rounds {_rounds(runs, 'rps', '{:,.0f}')})"
+                f" · p50 {median_of(runs, 'p50'):.1f} ms · p99 {median_of(runs, 'p99'):.1f} ms"
+                f" (rounds {_rounds(runs, 'p99', '{:.1f}')}){note}",
+            )
+        )
+    gateway = median_of(apps["gateway"], "rps")
+    ratios = []
+    for label in ("reference", "noio"):
+        if label in apps:
+            ratio = gateway / median_of(apps[label], "rps")
+            per_round = [
+                g["rps"] / r["rps"] for g, r in zip(apps["gateway"], apps[label], strict=False)
+            ]
+            ratios.append(
+                f"gateway / {label} {ratio:.2f}× (median of the rounds' ratios "
+                f"{statistics.median(per_round):.2f}; rounds "
+                + " / ".join(f"{x:.2f}" for x in per_round)
+                + ")"
+            )
+    if "cold" in apps:
+        per_round = [
+            c["rps"] / g["rps"] for c, g in zip(apps["cold"], apps["gateway"], strict=False)
+        ]
+        ratios.append(
+            f"cold / warm {median_of(apps['cold'], 'rps') / gateway:.2f}× (median of the "
+            f"rounds' ratios {statistics.median(per_round):.2f}; rounds "
+            + " / ".join(f"{x:.2f}" for x in per_round)
+            + ")"
+        )
+    rows.append((f"{name}: ratios", " · ".join(ratios)))
+    return rows
+
+
+def report(meta, load, prop, folded, page, hostile_run=None):
     rows = []
     rows.append(("Machine", meta["machine"]))
     rows.append(("Stores", f"{meta['database']}, {meta['redis']}"))
     rows.append(("Load", meta["load"]))
     rows.append(("Mix", meta["mix"]))
     if "profile" in meta:
+        gateway, floor = meta["profile"]
         rows.append(
-            ("Gateway in-process", f"{meta['profile'] * 1e6:.0f} µs per request (no server)")
+            (
+                "In-process CPU per request (no server)",
+                f"gateway {gateway * 1e6:.1f} µs, bench/noio.py {floor * 1e6:.1f} µs",
+            )
         )
     best = None
     for name, apps in load.items():
-        ref, gw = apps["reference"], apps["gateway"]
-        ref_rps, gw_rps = median_of(ref, "rps"), median_of(gw, "rps")
-        ratio = gw_rps / ref_rps
-        worst_p99 = max(run["p99"] for run in gw)
-        rows.append(
-            (
-                name,
-                f"reference {ref_rps:,.0f} req/s (p99 {median_of(ref, 'p99'):.1f} ms) · "
-                f"gateway {gw_rps:,.0f} req/s (p50 {median_of(gw, 'p50'):.1f} ms, "
-                f"p99 {median_of(gw, 'p99'):.1f} ms, worst round {worst_p99:.1f} ms)"
-                f" · ratio {ratio:.2f}×",
-            )
-        )
+        rows.extend(load_rows(name, apps))
+        gw_rps = median_of(apps["gateway"], "rps")
         if best is None or gw_rps > best[1]:
             best = (name, gw_rps)
-    if best:
+    if best and len(load) > 1:
         rows.append(("Fastest gateway server", best[0]))
+    if hostile_run:
+        growth = hostile_run["growth_mib"]
+        rows.append(
+            (
+                "Hostile mix, RSS growth per worker",
+                f"{hostile_run['sent']:,} requests in {hostile_run['seconds']:.0f} s: "
+                + ", ".join(
+                    f"{growth[pid]:+.1f} MiB (from {mib:.0f})"
+                    for pid, mib in sorted(hostile_run["before_mib"].items())
+                )
+                + f"; max {max(growth.values()):+.1f} MiB (goal ≤ 20)",
+            )
+        )
     if prop:
         delays, workers = prop
         rows.append(
@@ -126,16 +181,17 @@ def main():
     parser.add_argument("--wrk-threads", type=int, default=WRK_THREADS)
     parser.add_argument("--toggles", type=int, default=20)
     parser.add_argument(
-        "--servers", default="all", help="'all', 'production', or names separated by ';'"
+        "--servers", default="production", help="'all', 'production', or names separated by ';'"
     )
     parser.add_argument(
         "--only",
-        default="load,propagation,fold,page",
-        help="comma-separated subset of load,propagation,fold,page,profile",
+        default="load,cold,hostile,propagation,fold,page",
+        help="comma-separated subset of load,cold,hostile,propagation,fold,page,profile",
     )
+    parser.add_argument("--hostile-requests", type=int, default=1_000_000)
     args = parser.parse_args()
     only = set(args.only.split(","))
-    if shutil.which("wrk") is None and only & {"load", "propagation"}:
+    if shutil.which("wrk") is None and only & {"load", "cold", "hostile", "propagation"}:
         sys.exit("make bench needs wrk (Debian package wrk).")
     if args.servers == "all":
         servers = list(SERVERS)
@@ -161,21 +217,50 @@ def main():
             "redis": redis_desc,
             "load": f"wrk -t{args.wrk_threads} -c{args.connections}, {args.seconds} s × "
             f"{args.rounds} rounds, medians; wrk and servers share the cores",
-            "mix": ", ".join(f"{k} {v / REQUEST_MIX:.0%}" for k, v in sorted(expected.items()))
+            "mix": "warm: "
+            + ", ".join(f"{k} {v / REQUEST_MIX:.0%}" for k, v in sorted(expected.items()))
             + f", {WORKSPACES} workspaces",
         }
-        load = prop = folded = page = None
+        load = prop = folded = page = hostile_run = None
         if "profile" in only:
             meta["profile"] = profile(requests_file)
-        if "load" in only:
+        if only & {"load", "cold"}:
+            mixes = {}
+            if "load" in only:
+                mixes["reference"] = (REFERENCE_APP, requests_file, requests_file)
+                mixes["noio"] = (NOIO_APP, requests_file, requests_file)
+                mixes["gateway"] = (GATEWAY_APP, requests_file, requests_file)
+            if "cold" in only:
+                # Enough lines that no token repeats at 40,000 req/s; the warm-up gets
+                # tokens of its own, so the measured ones are all new to the server.
+                count = 40_000 * args.seconds
+                warm_up, cold = (
+                    requests_file.with_name("cold-warm-up.txt"),
+                    requests_file.with_name("cold.txt"),
+                )
+                cold_mix(workspaces, requests_file, warm_up, 40_000 * 6, first=0)
+                minted = cold_mix(workspaces, requests_file, cold, count, first=10**9)
+                log(f"cold mix: {count:,} requests, {minted:,} distinct tokens")
+                mixes.setdefault("gateway", (GATEWAY_APP, requests_file, requests_file))
+                mixes["cold"] = (GATEWAY_APP, warm_up, cold)
             load = throughput(
+                mixes,
                 env,
-                requests_file,
                 args.seconds,
                 args.rounds,
                 args.connections,
                 servers,
                 args.wrk_threads,
+            )
+        if "hostile" in only:
+            hostile_run = hostile(
+                env,
+                workspaces,
+                requests_file,
+                args.hostile_requests,
+                args.connections,
+                PRODUCTION_SERVER,
+                GATEWAY_APP,
             )
         if "propagation" in only:
             prop = propagation(
@@ -185,7 +270,7 @@ def main():
             folded = fold(env, workspaces)
         if "page" in only:
             page = installation_page(workspaces)
-        report(meta, load or {}, prop, folded, page)
+        report(meta, load or {}, prop, folded, page, hostile_run)
     finally:
         for process in stack:
             process.terminate()

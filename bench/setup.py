@@ -18,6 +18,7 @@ BIN = Path(sys.executable).parent
 PING_PATH = "/messenger/v1/ping"
 WORKSPACES = 10
 REQUEST_MIX = 2000
+NOIO_SECRETS = VAR / "noio-secrets.json"  # bench/noio.py's dict, written by seed_workspaces
 
 
 def log(message):
@@ -102,6 +103,7 @@ def prepare_environment(stack):
         env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         redis_desc = "Redis (private redis-server)"
     env["VERITY_BENCH_REFERENCE_REDIS"] = env["REDIS_URL"]
+    env["VERITY_BENCH_NOIO_SECRETS"] = str(NOIO_SECRETS)
     os.environ.update(env)
     # For re-running a server by hand against this run's data (var/ is never committed).
     (VAR / "env.json").write_text(json.dumps(env, indent=2))
@@ -134,7 +136,7 @@ def seed_workspaces():
 
     redis = client()
     redis.flushdb()
-    workspaces = []
+    workspaces, noio = [], {}
     for n in range(WORKSPACES):
         workspace = create_workspace(f"Bench {n}", with_test_twin=False)
         domains = [f"shop{n}.example.com", f"www.brand{n}.example.org"]
@@ -162,6 +164,8 @@ def seed_workspaces():
             f"bench:ref:app:{workspace.app_id}",
             mapping={"secret": secrets["web"], "enforced": "1" if n % 2 == 0 else "0"},
         )
+        noio[workspace.app_id] = secrets
+    NOIO_SECRETS.write_text(json.dumps(noio))
     return workspaces
 
 

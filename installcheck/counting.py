@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -145,43 +145,87 @@ def default_sink():
     return DatabaseSink()
 
 
+def _aggregate(events):
+    """({CountKey: n}, {CountKey: last unix ts}, {workspace_id: [failure, ...]}) of
+    buffered events, whose keys are CountKeys or tuples of their fields."""
+    counts, seen, failures = Counter(), {}, {}
+    for key, now, failure in events:
+        counts[key] += 1
+        seen[key] = now
+        if failure is not None:
+            workspace_id = key[0] if isinstance(key, tuple) else key.workspace_id
+            failures.setdefault(workspace_id, []).append(failure)
+    keys = {key: key if isinstance(key, CountKey) else CountKey(*key) for key in counts}
+    return (
+        {keys[key]: n for key, n in counts.items()},
+        {keys[key]: int(ts) for key, ts in seen.items()},
+        failures,
+    )
+
+
+# Events waiting for the flusher, at most: past it (the flusher stalled or disabled) new
+# events are dropped and counted in ``dropped``, so memory stays bounded whatever happens.
+MAX_PENDING_EVENTS = 200_000
+
+
 class CountBuffer:
-    """The counts and failures of this process since the last flush."""
+    """The counts and failures of this process since the last flush.
+
+    ``add`` appends one event to a deque, without a lock: deque.append and popleft are
+    atomic, so the request threads and the flusher never wait for each other, and no
+    event added during a flush is lost (the flusher takes events one by one, never the
+    container). Keys are aggregated at flush time, in the flusher's thread.
+    """
 
     def __init__(self, sink_factory=default_sink):
         self._sink_factory = sink_factory
         self._sink = None
-        self._lock = threading.Lock()
-        self._counts = Counter()
-        self._seen = {}
-        self._failures = {}
+        self._lock = threading.Lock()  # starting the flusher; flushes one at a time
+        self._events = deque()
         self._thread_pid = None
         self.dropped = 0
 
     def add(self, key, now, failure=None):
-        with self._lock:
-            # Keys stay objects here; their Redis field names are made once per flush.
-            self._counts[key] += 1
-            self._seen[key] = int(now)
-            if failure is not None:
-                self._failures.setdefault(key.workspace_id, []).append(failure)
+        """Count one request; ``key`` is a CountKey or the tuple of its fields."""
+        events = self._events
+        if len(events) < MAX_PENDING_EVENTS:
+            events.append((key, now, failure))
+        else:
+            self.dropped += 1
         if self._thread_pid != os.getpid() and settings.VERITY_COUNT_FLUSHER:
             self._start_flusher()
 
     def flush_discard(self):
         """Forget what is buffered (tests)."""
-        with self._lock:
-            self._counts, self._seen, self._failures = Counter(), {}, {}
+        self._events.clear()
 
     def pending(self):
-        with self._lock:
-            return sum(self._counts.values())
+        return len(self._events)
+
+    @property
+    def _counts(self):
+        """{CountKey: n} of what is buffered, left in place (for inspection)."""
+        return _aggregate(list(self._events))[0]
+
+    @property
+    def _failures(self):
+        """{workspace_id: [failure entry, ...]} buffered, left in place."""
+        return _aggregate(list(self._events))[2]
+
+    def _take(self):
+        """The events added so far, removed from the buffer, aggregated."""
+        events, popleft = [], self._events.popleft
+        try:
+            while True:
+                events.append(popleft())
+        except IndexError:
+            pass
+        return _aggregate(events)
 
     def flush(self):
         """Send the buffered batch; on failure drop it and log how much was lost."""
         with self._lock:
-            counts, seen, failures = self._counts, self._seen, self._failures
-            self._counts, self._seen, self._failures = Counter(), {}, {}
+            counts, seen, failures = self._take()
         if not counts and not failures:
             return 0
         counts = {key.field(): n for key, n in counts.items()}

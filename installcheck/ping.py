@@ -9,14 +9,10 @@ which the URLconf keeps for the test client and for any server that calls Django
 directly. Both give the same answers, headers included.
 """
 
-import itertools
 import json
 import logging
-import os
-import secrets
-import time
-from dataclasses import dataclass
 from http import HTTPStatus
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import Error as DatabaseError
@@ -30,13 +26,20 @@ from security.crypto import SecretUnreadable
 from security.gateway_diagnosis import gateway_diagnosis, retired_secret_reference
 from security.jwks_refresh import refresh_requests
 from security.snapshots import snapshots
-from security.tokens import JWT_UNKNOWN_KEY, BoundedCache
+from security.tokens import JWT_UNKNOWN_KEY
 from security.vocabulary import BELOW_MINIMUM
-from workspaces.auth import client_address
-from workspaces.domains import MAX_ORIGIN_LENGTH, origin_host
+from workspaces.domains import MAX_ORIGIN_LENGTH
 
-from .counting import CountKey, buffer
+from .counting import buffer
 from .limits import RETRY_AFTER_SECONDS, diagnosis_budget, limiter
+from .ping_state import (  # noqa: F401  (origin_hosts, request_ids: tests reach them here)
+    cached_origin_host,
+    conf,
+    days,
+    origin_hosts,
+    request_ids,
+    source_address,
+)
 
 log = logging.getLogger("verity.gateway")
 
@@ -63,55 +66,55 @@ NOT_DIAGNOSED = {
 _STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     status: int
     body: bytes
     headers: tuple = ()
 
 
-class _RequestIds:
-    """Unique, cheap request ids: a counter, then a random suffix per process."""
-
-    def __init__(self):
-        self.reset()
-        os.register_at_fork(after_in_child=self.reset)
-
-    def reset(self):
-        self.pid = os.getpid()
-        self._suffix = secrets.token_hex(4)
-        self._counter = itertools.count(secrets.randbelow(1 << 32))
-
-    def next(self):
-        return f"{next(self._counter) & 0xFFFFFFFF:08x}{self._suffix}"
+_HEAD = (("Content-Type", "application/json"), *COMMON_HEADERS)
+# The answer's JSON up to where the request id goes, per distinct answer (a handful of
+# outcomes and codes, times the version policies): a bounded dict, emptied when full.
+_PREFIXES = {}
+_MAX_PREFIXES = 4096
 
 
-request_ids = _RequestIds()
-# Origins repeat: normalising (IDNA, validation) is done once per distinct value. Keys are
-# at most MAX_ORIGIN_LENGTH characters (longer ones are refused first), and the bytes they
-# hold are bounded as well.
-origin_hosts = BoundedCache(max_entries=4096, max_bytes=2 * 1024 * 1024)
-_UNSEEN = object()
+def _splice(prefix, request_id):
+    """The bytes json.dumps({**body, "request_id": request_id}) gives, from the prefix
+    json.dumps(body) without its closing brace (the id is hex: nothing to escape)."""
+    return f'{prefix}, "request_id": "{request_id}"}}'.encode()
 
 
-def cached_origin_host(origin):
-    host = origin_hosts.get(origin, _UNSEEN)
-    if host is _UNSEEN:
-        host = origin_host(origin)
-        origin_hosts.put(origin, host)
-    return host
+def _prefix_of(body):
+    return json.dumps(body)[:-1] if body else "{"
 
 
 def _json(status, body, request_id, headers=()):
-    data = json.dumps({**body, "request_id": request_id}).encode()
-    extra = [("X-Request-ID", request_id), *headers]
-    if settings.VERITY_GATEWAY_WORKER_HEADER:
-        extra.append(("X-Verity-Worker", str(request_ids.pid)))
-    return Reply(status, data, (("Content-Type", "application/json"), *COMMON_HEADERS, *extra))
+    return _reply(status, _prefix_of(body), request_id, headers)
+
+
+def _reply(status, prefix, request_id, headers):
+    data = (
+        _splice(prefix, request_id)
+        if prefix != "{"
+        else b'{"request_id": "%s"}' % request_id.encode()
+    )
+    if conf.worker_header:
+        headers = (*headers, ("X-Verity-Worker", str(request_ids.pid)))
+    return Reply(status, data, (*_HEAD, ("X-Request-ID", request_id), *headers))
 
 
 def _respond(decision, request_id):
-    return _json(decision.status, decision.body(), request_id, tuple(decision.headers.items()))
+    headers = tuple(decision.headers.items()) if decision.headers else ()
+    if decision.outcome == gateway.BAD_REQUEST:  # per-field messages: not worth keeping
+        return _reply(decision.status, _prefix_of(decision.body()), request_id, headers)
+    key = (decision.outcome, decision.code, decision.message, decision.version_policy)
+    prefix = _PREFIXES.get(key)
+    if prefix is None:
+        if len(_PREFIXES) >= _MAX_PREFIXES:
+            _PREFIXES.clear()
+        prefix = _PREFIXES[key] = _prefix_of(decision.body())
+    return _reply(decision.status, prefix, request_id, headers)
 
 
 def _error(status, code, message, request_id, headers=()):
@@ -161,16 +164,18 @@ def _old_secret(ping, decision, config):
 
 def _count(ping, decision, config, host, request_id, now):
     installation = installation_name(ping, host)
-    key = CountKey(
-        workspace_id=config.workspace_id,
-        platform=ping.platform,
-        installation=installation,
+    # The fields of a CountKey, in its order: a tuple hashes far cheaper than the
+    # dataclass, which the buffer builds once per distinct key at flush time.
+    key = (
+        config.workspace_id,
+        ping.platform,
+        installation,
         # Served only under the version policy: counted apart (one `is None` test).
-        outcome=decision.outcome if decision.version_policy is None else BELOW_MINIMUM,
-        code=decision.code or "",
-        proof=decision.proof or _old_secret(ping, decision, config) or "",
-        app_version=ping.app_version or "",
-        day=time.strftime("%Y-%m-%d", time.gmtime(now)),
+        decision.outcome if decision.version_policy is None else BELOW_MINIMUM,
+        decision.code or "",
+        decision.proof or _old_secret(ping, decision, config) or "",
+        ping.app_version or "",
+        days.of(now),
     )
     failure = None
     if decision.code is not None:
@@ -202,22 +207,10 @@ def _unavailable(request_id):
 
 def is_secure(meta):
     """Whether the request came over HTTPS, as Django's request.is_secure() decides."""
-    header = settings.SECURE_PROXY_SSL_HEADER
+    header = conf.proxy_ssl_header
     if header and meta.get(header[0]) is not None:
         return meta.get(header[0]) == header[1]
     return meta.get("wsgi.url_scheme") == "https"
-
-
-def _transport_headers(secure):
-    """HSTS on HTTPS answers, as Django's SecurityMiddleware would add it."""
-    if not secure or not settings.SECURE_HSTS_SECONDS:
-        return ()
-    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
-    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-        value += "; includeSubDomains"
-    if settings.SECURE_HSTS_PRELOAD:
-        value += "; preload"
-    return (("Strict-Transport-Security", value),)
 
 
 def handle(method, meta, read):
@@ -225,13 +218,17 @@ def handle(method, meta, read):
     request.META), ``read(n)`` reads at most n bytes of the body."""
     secure = is_secure(meta)
     reply = _handle(method, meta, read, secure)
-    extra = _transport_headers(secure)
-    return Reply(reply.status, reply.body, reply.headers + extra) if extra else reply
+    if secure and conf.hsts:  # HSTS on HTTPS answers, as Django's SecurityMiddleware
+        return Reply(reply.status, reply.body, reply.headers + conf.hsts)
+    return reply
+
+
+TOO_LARGE = f"The body must be at most {gateway.MAX_BODY_BYTES} bytes."
 
 
 def _handle(method, meta, read, secure):
     request_id = request_ids.next()
-    if settings.SECURE_SSL_REDIRECT and not secure:
+    if conf.ssl_redirect and not secure:
         # An API call is refused, not redirected: a redirected POST may be replayed
         # without its body, and the identity proof must not cross the network in clear.
         return _error(403, "https_required", "Call the gateway over https://.", request_id)
@@ -241,19 +238,18 @@ def _handle(method, meta, read, secure):
         return _error(
             405, "method_not_allowed", "Use POST.", request_id, (("Allow", "POST, OPTIONS"),)
         )
-    if not limiter.allow("s:" + client_address(meta), settings.VERITY_GATEWAY_SOURCE_LIMIT):
+    if not limiter.allow("s:" + source_address(meta), conf.source_limit):
         return _rate_limited(request_id, "address")
 
-    too_large = f"The body must be at most {gateway.MAX_BODY_BYTES} bytes."
     try:
         declared = int(meta.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > gateway.MAX_BODY_BYTES:
-        return _error(413, "payload_too_large", too_large, request_id)
+        return _error(413, "payload_too_large", TOO_LARGE, request_id)
     body = read(gateway.MAX_BODY_BYTES + 1)
     if len(body) > gateway.MAX_BODY_BYTES:
-        return _error(413, "payload_too_large", too_large, request_id)
+        return _error(413, "payload_too_large", TOO_LARGE, request_id)
 
     try:
         parsed = gateway.parse_ping(body)
@@ -271,7 +267,7 @@ def _handle(method, meta, read, secure):
         return _unavailable(request_id)
     if config is None:
         return _respond(gateway.unknown_app(), request_id)
-    if not limiter.allow(f"w:{config.workspace_id}", settings.VERITY_GATEWAY_WORKSPACE_LIMIT):
+    if not limiter.allow(f"w:{config.workspace_id}", conf.workspace_limit):
         return _rate_limited(request_id, "workspace")
 
     host = cached_origin_host(origin)

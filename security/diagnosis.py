@@ -310,10 +310,11 @@ def _explain(platform, user_id, email, identifier, wanted, candidates):
     """The findings of the most likely way ``wanted`` was made, or no_known_cause."""
     found = None
     variants = _identifiers(user_id, email, identifier)
+    keys = [(finding, key.encode("utf-8")) for finding, key in _keys(platform, candidates)]
     for id_findings, value in variants:
         message = value.encode("utf-8")
-        for key_finding, key in _keys(platform, candidates):
-            made = hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+        for key_finding, key in keys:
+            made = hmac.new(key, message, hashlib.sha256).hexdigest()
             if hmac.compare_digest(made, wanted) and found is None:
                 found = (*id_findings, *((key_finding,) if key_finding else ()))
         made = hashlib.sha256(message).hexdigest()

@@ -89,12 +89,43 @@ class Ping:
     app_version: str | None = None
 
 
+REQUIRED_FIELDS = tuple(name for name, (_, required) in PING_FIELDS.items() if required)
+# First bytes after which json.detect_encoding can only answer UTF-8: no BOM, no NUL.
+_NOT_PLAIN = (b"\x00", b"\xef", b"\xfe", b"\xff")
+
+
+def _text(body):
+    """The body as text, decoded as json.loads decodes bytes."""
+    if body[:1] in _NOT_PLAIN or body[1:2] == b"\x00" or len(body) < 2:
+        return body.decode(json.detect_encoding(body), "surrogatepass")
+    return body.decode("utf-8", "surrogatepass")
+
+
+def _field_error(name, value, max_length):
+    """What is wrong with a present, non-null field, or None."""
+    if not isinstance(value, str):
+        return "Must be a string."
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "Must be valid Unicode text."
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL; no real identifier contains one.
+        return "Must not contain NUL characters."
+    if len(value) > max_length:
+        return f"At most {max_length} characters."
+    if value == "" and (name in REQUIRED_FIELDS or name in NON_EMPTY_FIELDS):
+        return "Must not be empty; leave the field out instead."
+    return None
+
+
 def parse_ping(body):
     """A Ping from raw body bytes; raises BadPing with per-field messages, or with
     duplicate_key when an object repeats a key (anywhere in the body)."""
     try:
         if isinstance(body, bytes | bytearray):  # as json.loads decodes bytes
-            body = body.decode(json.detect_encoding(body), "surrogatepass")
+            body = _text(body)
         data = _DECODER.decode(body)
     except _DuplicateKey:
         raise BadPing(MESSAGES[DUPLICATE_KEY], code=DUPLICATE_KEY) from None
@@ -103,35 +134,32 @@ def parse_ping(body):
     if not isinstance(data, dict):
         raise BadPing("The body must be a JSON object.")
     values, errors = {}, {}
-    for name, (max_length, required) in PING_FIELDS.items():
-        value = data.get(name)
-        if value is None:
-            if required:
-                errors[name] = "This field is required."
+    for name, value in data.items():  # only the ping's own fields; others are ignored
+        spec = PING_FIELDS.get(name)
+        if spec is None or value is None:
             continue
-        if not isinstance(value, str):
-            errors[name] = "Must be a string."
+        # The common case first: short ASCII text without NUL is valid for every field.
+        if (
+            type(value) is str
+            and 0 < len(value) <= spec[0]
+            and value.isascii()
+            and "\x00" not in value
+        ):
+            values[name] = value
             continue
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            errors[name] = "Must be valid Unicode text."
-            continue
-        if "\x00" in value:
-            # PostgreSQL text cannot hold NUL; no real identifier contains one.
-            errors[name] = "Must not contain NUL characters."
-            continue
-        if len(value) > max_length:
-            errors[name] = f"At most {max_length} characters."
-            continue
-        if value == "":
-            if required or name in NON_EMPTY_FIELDS:
-                errors[name] = "Must not be empty; leave the field out instead."
-            continue
-        values[name] = value
+        problem = _field_error(name, value, spec[0])
+        if problem is not None:
+            errors[name] = problem
+        elif value != "":
+            values[name] = value
+    for name in REQUIRED_FIELDS:
+        if name not in values and name not in errors:
+            errors[name] = "This field is required."
     if "platform" in values and values["platform"] not in PLATFORMS:
         errors["platform"] = f"Must be one of {', '.join(PLATFORMS)}."
     if errors:
+        # In the order of PING_FIELDS, whatever the body's order.
+        errors = {name: errors[name] for name in PING_FIELDS if name in errors}
         raise BadPing("Some fields are invalid.", errors)
     return Ping(**values)
 
@@ -304,6 +332,13 @@ def _body_matches_token(ping, claims):
     return ping.email is None or ping.email == claims.get("email")
 
 
+# The two decisions that carry nothing of the request: made once (they are frozen).
+_UNTRUSTED = Decision(
+    403, UNTRUSTED_DOMAIN, code=UNTRUSTED_DOMAIN, message=MESSAGES[UNTRUSTED_DOMAIN]
+)
+_VISITOR = Decision(200, VISITOR)
+
+
 def decide(ping, config, origin_host, now):
     """Steps 3-7 of the decision table; the caller has done 1 (parse) and 2 (lookup)."""
     if (
@@ -311,13 +346,11 @@ def decide(ping, config, origin_host, now):
         and config.trusted_domains
         and not host_matches(origin_host, config.trusted_domains)
     ):
-        return Decision(
-            403, UNTRUSTED_DOMAIN, code=UNTRUSTED_DOMAIN, message=MESSAGES[UNTRUSTED_DOMAIN]
-        )
+        return _UNTRUSTED
     platform = config.platforms[ping.platform]
     _, identifier = hashing.identifier_for(ping.user_id, ping.email)
     if identifier is None and ping.user_jwt is None:
-        return Decision(200, VISITOR)
+        return _VISITOR
 
     if ping.user_jwt is not None:
         result = tokens.verify(ping.user_jwt, config.jwt_keys, now)

@@ -1,0 +1,71 @@
+"""Every per-process cache the gateway route keeps is bounded by size, whatever the
+traffic: the source addresses, the rendered answers and the count buffer (the Origin,
+token and snapshot caches are covered by test_gateway_memory)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from installcheck import counting, ping, ping_state
+from security import gateway
+from security.gateway import Decision
+
+
+def test_source_addresses_are_bounded_and_long_chains_are_not_kept(settings):
+    settings.VERITY_TRUSTED_PROXY_COUNT = 1
+    ping_state._sources.clear()
+    for i in range(3 * ping_state._MAX_SOURCES):
+        meta = {
+            "REMOTE_ADDR": "10.0.0.1",
+            "HTTP_X_FORWARDED_FOR": f"192.0.{i // 256 % 256}.{i % 256}",
+        }
+        assert ping_state.source_address(meta) == f"192.0.{i // 256 % 256}.{i % 256}"
+        assert len(ping_state._sources) <= ping_state._MAX_SOURCES
+    ping_state._sources.clear()
+    chain = ", ".join(["198.51.100.7"] * 200)  # past _MAX_SOURCE_KEY characters
+    meta = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": chain}
+    assert ping_state.source_address(meta) == "198.51.100.7"
+    assert len(ping_state._sources) == 0
+
+
+def test_the_answers_kept_per_outcome_are_bounded():
+    ping._PREFIXES.clear()
+    for i in range(3 * ping._MAX_PREFIXES):
+        decision = Decision(401, "rejected", code="invalid_user_hash", message=f"m{i}")
+        reply = ping._respond(decision, "00000000abcdef01")
+        assert reply.body.endswith(b'"request_id": "00000000abcdef01"}')
+        assert len(ping._PREFIXES) <= ping._MAX_PREFIXES
+
+
+def test_bad_requests_with_their_fields_are_never_kept():
+    ping._PREFIXES.clear()
+    decision = gateway.bad_request("Some fields are invalid.", {"app_id": "x" * 1000})
+    ping._respond(decision, "00000000abcdef01")
+    assert len(ping._PREFIXES) == 0
+
+
+def test_a_spliced_answer_is_the_json_of_the_whole_body():
+    """The request id spliced into a kept answer gives the bytes json.dumps would."""
+    import json
+
+    policy = gateway.VersionPolicy("5.2.0", datetime(2027, 3, 1, tzinfo=UTC))
+    decision = Decision(
+        200, "unverified", code="missing_user_hash", message='é"\n', version_policy=policy
+    )
+    for _ in range(2):  # made, then kept
+        reply = ping._respond(decision, "0123456789abcdef")
+        assert (
+            reply.body == json.dumps({**decision.body(), "request_id": "0123456789abcdef"}).encode()
+        )
+
+
+@pytest.mark.django_db
+def test_the_count_buffer_is_bounded_when_nothing_flushes_it(monkeypatch, settings):
+    settings.VERITY_COUNT_FLUSHER = False
+    monkeypatch.setattr(counting, "MAX_PENDING_EVENTS", 100)
+    buffer = counting.CountBuffer()
+    key = (1, "web", "shop.example", "visitor", "", "", "", "2026-12-02")
+    for _ in range(250):
+        buffer.add(key, 1_700_000_000)
+    assert buffer.pending() == 100
+    assert buffer.dropped == 150
