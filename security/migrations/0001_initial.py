@@ -7,67 +7,155 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('workspaces', '0001_initial'),
+        ("workspaces", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IdentitySecret',
+            name="IdentitySecret",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('web', 'Web'), ('ios', 'iOS'), ('android', 'Android')], max_length=8)),
-                ('version', models.PositiveIntegerField()),
-                ('ciphertext', models.TextField()),
-                ('state', models.CharField(choices=[('current', 'Current'), ('retired', 'Retired')], max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('valid_until', models.DateTimeField(blank=True, null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identity_secrets', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[("web", "Web"), ("ios", "iOS"), ("android", "Android")],
+                        max_length=8,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("ciphertext", models.TextField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("current", "Current"), ("retired", "Retired")], max_length=8
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                ("valid_until", models.DateTimeField(blank=True, null=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identity_secrets",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workspace', 'platform', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'platform', 'version'), name='unique_secret_version'), models.UniqueConstraint(condition=models.Q(('state', 'current')), fields=('workspace', 'platform'), name='one_current_secret')],
+                "ordering": ["workspace", "platform", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workspace", "platform", "version"), name="unique_secret_version"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "current")),
+                        fields=("workspace", "platform"),
+                        name="one_current_secret",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MessengerKey',
+            name="MessengerKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kid', models.CharField(max_length=32)),
-                ('ciphertext', models.TextField()),
-                ('is_current', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('valid_until', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jwt_keys', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kid", models.CharField(max_length=32)),
+                ("ciphertext", models.TextField()),
+                ("is_current", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("valid_until", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="jwt_keys",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workspace', '-created_at'],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'kid'), name='unique_kid'), models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('workspace',), name='one_current_key')],
+                "ordering": ["workspace", "-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("workspace", "kid"), name="unique_kid"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_current", True)),
+                        fields=("workspace",),
+                        name="one_current_key",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PlatformSettings',
+            name="PlatformSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('web', 'Web'), ('ios', 'iOS'), ('android', 'Android')], max_length=8)),
-                ('enforced', models.BooleanField(default=False)),
-                ('hmac_allowed', models.BooleanField(default=True)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='platforms', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[("web", "Web"), ("ios", "iOS"), ("android", "Android")],
+                        max_length=8,
+                    ),
+                ),
+                ("enforced", models.BooleanField(default=False)),
+                ("hmac_allowed", models.BooleanField(default=True)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="platforms",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workspace', 'platform'],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'platform'), name='one_settings_row')],
+                "ordering": ["workspace", "platform"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workspace", "platform"), name="one_settings_row"
+                    )
+                ],
             },
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0001_initial'),
+        ("security", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='platformsettings',
-            name='readiness',
+            model_name="platformsettings",
+            name="readiness",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

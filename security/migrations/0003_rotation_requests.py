@@ -7,52 +7,150 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0002_platform_readiness'),
-        ('workspaces', '0001_initial'),
+        ("security", "0002_platform_readiness"),
+        ("workspaces", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RotationRequest',
+            name="RotationRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('web', 'Web'), ('ios', 'iOS'), ('android', 'Android')], max_length=8)),
-                ('mode', models.CharField(choices=[('gap', 'Enforcement gap (seed method)'), ('overlap', 'Overlap (no enforcement gap)')], default='gap', max_length=8)),
-                ('reason', models.CharField(choices=[('routine', 'Routine rotation'), ('suspected_leak', 'Suspected leak'), ('staff_departure', 'Staff departure')], max_length=20)),
-                ('ticket', models.CharField(max_length=100)),
-                ('state', models.CharField(choices=[('requested', 'Requested'), ('ready', 'Ready to rotate'), ('rotated', 'Rotated'), ('secret_viewed', 'New secret viewed'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], default='requested', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('overlap_until', models.DateTimeField(blank=True, null=True)),
-                ('old_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('new_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rotations', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[("web", "Web"), ("ios", "iOS"), ("android", "Android")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("gap", "Enforcement gap (seed method)"),
+                            ("overlap", "Overlap (no enforcement gap)"),
+                        ],
+                        default="gap",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("routine", "Routine rotation"),
+                            ("suspected_leak", "Suspected leak"),
+                            ("staff_departure", "Staff departure"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("ticket", models.CharField(max_length=100)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("ready", "Ready to rotate"),
+                            ("rotated", "Rotated"),
+                            ("secret_viewed", "New secret viewed"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="requested",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("overlap_until", models.DateTimeField(blank=True, null=True)),
+                ("old_version", models.PositiveIntegerField(blank=True, null=True)),
+                ("new_version", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rotations",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RotationStep',
+            name="RotationStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('requested', 'Requested'), ('ready', 'Ready to rotate'), ('rotated', 'Rotated'), ('secret_viewed', 'New secret viewed'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], max_length=16)),
-                ('actor_label', models.CharField(blank=True, max_length=150)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='security.rotationrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("ready", "Ready to rotate"),
+                            ("rotated", "Rotated"),
+                            ("secret_viewed", "New secret viewed"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("actor_label", models.CharField(blank=True, max_length=150)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="security.rotationrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='rotationrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['requested', 'ready', 'rotated', 'secret_viewed'])), fields=('workspace', 'platform'), name='one_open_rotation'),
+            model_name="rotationrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("state__in", ["requested", "ready", "rotated", "secret_viewed"])
+                ),
+                fields=("workspace", "platform"),
+                name="one_open_rotation",
+            ),
         ),
     ]

@@ -5,35 +5,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0003_rotation_requests'),
-        ('workspaces', '0002_api_token'),
+        ("security", "0003_rotation_requests"),
+        ("workspaces", "0002_api_token"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='rotationrequest',
-            name='one_open_rotation',
+            model_name="rotationrequest",
+            name="one_open_rotation",
         ),
         migrations.AddField(
-            model_name='rotationrequest',
-            name='extensions',
+            model_name="rotationrequest",
+            name="extensions",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='rotationrequest',
-            name='state',
-            field=models.CharField(choices=[('requested', 'Requested'), ('accepted', 'Accepted by the customer'), ('ready', 'Ready to rotate'), ('rotated', 'Rotated'), ('secret_viewed', 'New secret viewed'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], default='requested', max_length=16),
+            model_name="rotationrequest",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("requested", "Requested"),
+                    ("accepted", "Accepted by the customer"),
+                    ("ready", "Ready to rotate"),
+                    ("rotated", "Rotated"),
+                    ("secret_viewed", "New secret viewed"),
+                    ("completed", "Completed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="requested",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='rotationstep',
-            name='state',
-            field=models.CharField(choices=[('requested', 'Requested'), ('accepted', 'Accepted by the customer'), ('ready', 'Ready to rotate'), ('rotated', 'Rotated'), ('secret_viewed', 'New secret viewed'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], max_length=16),
+            model_name="rotationstep",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("requested", "Requested"),
+                    ("accepted", "Accepted by the customer"),
+                    ("ready", "Ready to rotate"),
+                    ("rotated", "Rotated"),
+                    ("secret_viewed", "New secret viewed"),
+                    ("completed", "Completed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rotationrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['requested', 'accepted', 'ready', 'rotated', 'secret_viewed'])), fields=('workspace', 'platform'), name='one_open_rotation'),
+            model_name="rotationrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("state__in", ["requested", "accepted", "ready", "rotated", "secret_viewed"])
+                ),
+                fields=("workspace", "platform"),
+                name="one_open_rotation",
+            ),
         ),
     ]

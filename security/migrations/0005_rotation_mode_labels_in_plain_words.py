@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0004_overlap_acceptance'),
+        ("security", "0004_overlap_acceptance"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rotationrequest',
-            name='mode',
-            field=models.CharField(choices=[('gap', 'Enforcement off during the switch'), ('overlap', 'Overlap (no enforcement gap)')], default='gap', max_length=8),
+            model_name="rotationrequest",
+            name="mode",
+            field=models.CharField(
+                choices=[
+                    ("gap", "Enforcement off during the switch"),
+                    ("overlap", "Overlap (no enforcement gap)"),
+                ],
+                default="gap",
+                max_length=8,
+            ),
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0005_rotation_mode_labels_in_plain_words'),
+        ("security", "0005_rotation_mode_labels_in_plain_words"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='platformsettings',
-            name='enforce_from_version',
+            model_name="platformsettings",
+            name="enforce_from_version",
             field=models.CharField(blank=True, max_length=64, null=True),
         ),
         migrations.AddField(
-            model_name='platformsettings',
-            name='sunset_at',
+            model_name="platformsettings",
+            name="sunset_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
