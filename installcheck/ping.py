@@ -108,7 +108,13 @@ def _respond(decision, request_id):
     headers = tuple(decision.headers.items()) if decision.headers else ()
     if decision.outcome == gateway.BAD_REQUEST:  # per-field messages: not worth keeping
         return _reply(decision.status, _prefix_of(decision.body()), request_id, headers)
-    key = (decision.outcome, decision.code, decision.message, decision.version_policy)
+    key = (
+        decision.outcome,
+        decision.code,
+        decision.message,
+        decision.version_policy,
+        decision.refused_under,
+    )
     prefix = _PREFIXES.get(key)
     if prefix is None:
         if len(_PREFIXES) >= _MAX_PREFIXES:
