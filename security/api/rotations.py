@@ -13,7 +13,7 @@ from workspaces.auth import client_ip
 
 from ..actions import secret_rotation
 from ..models import RotationRequest
-from .serializers import (
+from .rotation_serializers import (
     FinishOverlapSerializer,
     OpenRotationSerializer,
     RotationSerializer,

@@ -8,20 +8,15 @@ from workspaces.api.serializers import FlagField, TextField, schema_any_of
 
 from .. import public_keys
 from ..actions.jwt_keys import OLDER_KEY_CHOICES
-from ..display import next_step
 from ..gateway import MAX_BODY_BYTES, MAX_IDENTIFIER_LENGTH, MAX_USER_HASH_LENGTH
-from ..models import KeyAlgorithm, RotationMode, RotationReason
+from ..models import KeyAlgorithm
 from ..reauth import MAX_PASSWORD_LENGTH
 from ..tokens import PUBLIC_KEY_ALGORITHMS
 from ..validators import (
     DEFAULT_GRACE_HOURS,
     GRACE_HOURS,
-    MAX_TICKET_LENGTH,
-    OVERLAP_HOURS,
     validate_enforce_from_version,
-    validate_rotation_request,
     validate_sunset_at,
-    validate_ticket,
 )
 from ..versions import MAX_VERSION_LENGTH
 from ..vocabulary import PLATFORM_CHOICES
@@ -306,116 +301,3 @@ DEBUG_RESULT = inline_serializer(
         "gateway_code": serializers.CharField(allow_null=True),
     },
 )
-
-
-# ---- rotation requests -------------------------------------------------------------------
-
-
-class OpenRotationSerializer(serializers.Serializer):
-    app_id = TextField(required=False, min_length=1, help_text="support route only")
-    platform = serializers.ChoiceField(choices=PLATFORM_CHOICES)
-    mode = serializers.ChoiceField(choices=RotationMode.choices, default=RotationMode.GAP)
-    reason = serializers.ChoiceField(choices=RotationReason.choices)
-    ticket = TextField(min_length=1, max_length=MAX_TICKET_LENGTH, validators=[validate_ticket])
-    overlap_hours = serializers.IntegerField(required=False, validators=OVERLAP_HOURS)
-
-    def validate(self, attrs):
-        validate_rotation_request(attrs["mode"], attrs.get("overlap_hours"))
-        return attrs
-
-
-# Overlap mode needs overlap_hours (a missing mode means gap).
-schema_any_of(
-    OpenRotationSerializer,
-    {"properties": {"mode": {"not": {"enum": [RotationMode.OVERLAP]}}}},
-    {"required": ["overlap_hours"]},
-)
-
-
-class FinishOverlapSerializer(serializers.Serializer):
-    override = FlagField(
-        default=False,
-        help_text="Retire the old secret even though the new one has not verified any request "
-        "yet (otherwise 409 new_secret_unused).",
-    )
-
-
-class StepSerializer(serializers.Serializer):
-    state = serializers.CharField()
-    actor = serializers.CharField()
-    note = serializers.CharField()
-    at = serializers.DateTimeField()
-
-
-class RotationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    app_id = serializers.CharField()
-    workspace = serializers.CharField()
-    platform = serializers.CharField()
-    mode = serializers.CharField()
-    reason = serializers.CharField()
-    ticket = serializers.CharField()
-    state = serializers.CharField()
-    next_step = serializers.CharField()
-    overlap_until = serializers.DateTimeField(allow_null=True)
-    extensions = serializers.IntegerField(
-        help_text="Overlap: times the deadline moved because the old secret was still in use."
-    )
-    old_version = serializers.IntegerField(allow_null=True)
-    new_version = serializers.IntegerField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    steps = StepSerializer(many=True)
-
-
-class SupportPlatformSerializer(serializers.Serializer):
-    platform = serializers.CharField()
-    enforced = serializers.BooleanField()
-    hmac_allowed = serializers.BooleanField()
-
-
-class SupportWorkspaceSerializer(serializers.Serializer):
-    app_id = serializers.CharField()
-    name = serializers.CharField()
-    is_test = serializers.BooleanField()
-    platforms = SupportPlatformSerializer(many=True)
-
-
-def rotation_data(request):
-    return RotationSerializer(
-        {
-            "id": request.pk,
-            "app_id": request.workspace.app_id,
-            "workspace": request.workspace.display_name,
-            "platform": request.platform,
-            "mode": request.mode,
-            "reason": request.reason,
-            "ticket": request.ticket,
-            "state": request.state,
-            "next_step": next_step(request),
-            "overlap_until": request.overlap_until,
-            "extensions": request.extensions,
-            "old_version": request.old_version,
-            "new_version": request.new_version,
-            "created_at": request.created_at,
-            "updated_at": request.updated_at,
-            "steps": [
-                {"state": s.state, "actor": s.actor_label, "note": s.note, "at": s.created_at}
-                for s in request.steps.all()
-            ],
-        }
-    ).data
-
-
-def support_workspace_data(workspace):
-    return SupportWorkspaceSerializer(
-        {
-            "app_id": workspace.app_id,
-            "name": workspace.display_name,
-            "is_test": workspace.is_test,
-            "platforms": [
-                {"platform": p.platform, "enforced": p.enforced, "hmac_allowed": p.hmac_allowed}
-                for p in workspace.platforms.all()
-            ],
-        }
-    ).data

@@ -16,14 +16,14 @@ from workspaces.models import Workspace
 from ..actions import secret_rotation
 from ..models import RotationRequest
 from ..queries import MAX_QUERY_LENGTH, find_workspaces, open_rotations
-from .rotations import open_rotation
-from .serializers import (
+from .rotation_serializers import (
     OpenRotationSerializer,
     RotationSerializer,
     SupportWorkspaceSerializer,
     rotation_data,
     support_workspace_data,
 )
+from .rotations import open_rotation
 
 
 @extend_schema(
