@@ -75,6 +75,7 @@ INVITE_ERRORS = error_responses(
     403,
     404,
     409,
+    429,
     why={409: "already_member (a member uses the address) or already_invited (resend it)"},
 )
 
@@ -187,7 +188,7 @@ def invitation_detail(request, app_id, pk):
 
 @extend_schema(
     request=None,
-    responses={200: InvitationSerializer, **error_responses(403, 404, 409, why=CLOSED)},
+    responses={200: InvitationSerializer, **error_responses(403, 404, 409, 429, why=CLOSED)},
 )
 @api_view(["POST"])
 def invitation_resend(request, app_id, pk):
