@@ -56,55 +56,56 @@ def keys(request, app_id):
     return _keys_page(request, workspace)
 
 
+def _register(request, app_id, form_class, form_name, register, success):
+    """One registration form of the keys page: validate, ask the action, show its refusal
+    beside the field, or redirect with ``success(registered)``."""
+    workspace = workspace_for(request.user, app_id, need="admin")
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            registered = register(
+                workspace, **form.cleaned_data, actor=request.user, ip=client_ip(request)
+            )
+        except Refused as refusal:
+            show_on_form(form, refusal)
+            status = refusal.status
+        else:
+            messages.success(request, success(registered))
+            return redirect("security:jwt-keys", app_id=workspace.app_id)
+    else:
+        status = 400
+    return _keys_page(request, workspace, **{form_name: form}, status=status)
+
+
 @login_required
 @require_POST
 def register_public_key(request, app_id):
-    workspace = workspace_for(request.user, app_id, need="admin")
-    form = PublicKeyForm(request.POST)
-    if not form.is_valid():
-        return _keys_page(request, workspace, public_key_form=form, status=400)
-    try:
-        key = jwt_keys.register_public_key(
-            workspace,
-            algorithm=form.cleaned_data["algorithm"],
-            public_key=form.cleaned_data["public_key"],
-            kid=form.cleaned_data["kid"],
-            actor=request.user,
-            ip=client_ip(request),
-        )
-    except Refused as refusal:
-        show_on_form(form, refusal)
-        return _keys_page(request, workspace, public_key_form=form, status=refusal.status)
-    messages.success(
-        request, f"Public key {key.kid} ({key.algorithm}) is registered and verifies tokens now."
+    return _register(
+        request,
+        app_id,
+        PublicKeyForm,
+        "public_key_form",
+        jwt_keys.register_public_key,
+        lambda key: (
+            f"Public key {key.kid} ({key.algorithm}) is registered and verifies tokens now."
+        ),
     )
-    return redirect("security:jwt-keys", app_id=workspace.app_id)
 
 
 @login_required
 @require_POST
 def register_jwks_url(request, app_id):
-    workspace = workspace_for(request.user, app_id, need="admin")
-    form = JwksUrlForm(request.POST)
-    if not form.is_valid():
-        return _keys_page(request, workspace, jwks_form=form, status=400)
-    try:
-        source = jwks.register_jwks_url(
-            workspace,
-            jwks_url=form.cleaned_data["jwks_url"],
-            kid=form.cleaned_data["kid"],
-            actor=request.user,
-            ip=client_ip(request),
-        )
-    except Refused as refusal:
-        show_on_form(form, refusal)
-        return _keys_page(request, workspace, jwks_form=form, status=refusal.status)
-    messages.success(
+    return _register(
         request,
-        f"JWKS URL {source.kid} is registered; its keys are being fetched and verify tokens "
-        "as soon as they arrive. Reload to see them.",
+        app_id,
+        JwksUrlForm,
+        "jwks_form",
+        jwks.register_jwks_url,
+        lambda source: (
+            f"JWKS URL {source.kid} is registered; its keys are being fetched and verify "
+            "tokens as soon as they arrive. Reload to see them."
+        ),
     )
-    return redirect("security:jwt-keys", app_id=workspace.app_id)
 
 
 @login_required
