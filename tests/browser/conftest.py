@@ -11,6 +11,21 @@ from tests.services import require
 
 CHROMIUM = os.environ.get("VERITY_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def keep_screenshots(page, folder, name):
+    """VERITY_SCREENSHOTS=1 keeps the page at 1280 and 390 px, under
+    test-artifacts/<folder>/, for a human to look at."""
+    if not os.environ.get("VERITY_SCREENSHOTS"):
+        return
+    shots = ARTIFACTS / folder
+    shots.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.screenshot(path=shots / f"{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -4,31 +4,22 @@ browser, sets a password and lands in the workspace with the developer role (no 
 log in the menu, the member list read-only). VERITY_SCREENSHOTS=1 keeps each page at
 1280 and 390 px in test-artifacts/invitation/."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import keep_screenshots, login
 from workspaces.access import membership_for
 from workspaces.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_PASSWORD = "a brand new passphrase 42"
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "invitation"
 LINK = re.compile(r"http://\S+/invitations/\d+/\S+/")
 
 
 def shot(page, name):
-    if not os.environ.get("VERITY_SCREENSHOTS"):
-        return
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 800})
-        page.screenshot(path=SHOTS / f"{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
+    keep_screenshots(page, "invitation", name)
 
 
 def test_an_invited_developer_joins_from_the_email(

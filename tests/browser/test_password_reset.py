@@ -1,31 +1,21 @@
 """Password reset in Chromium, from the login page to the email link (received by a real
 SMTP server) to logging in with the new password."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 
-from tests.browser.conftest import login
+from tests.browser.conftest import keep_screenshots, login
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_PASSWORD = "a completely new passphrase 7"
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "password-reset"
 
 
 def shot(page, name):
-    """VERITY_SCREENSHOTS=1 keeps each page at 1280 and 390 px for a human to look at."""
-    if not os.environ.get("VERITY_SCREENSHOTS"):
-        return
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 800})
-        page.screenshot(path=SHOTS / f"{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
+    keep_screenshots(page, "password-reset", name)
 
 
 def test_a_forgotten_password_is_reset_from_the_email_link(page, live_server, smtp_server):

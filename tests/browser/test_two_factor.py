@@ -6,33 +6,23 @@ workspace that requires two-factor sending an unenrolled member to enrolment.
 WebAuthn needs a secure context: the live server is http://localhost, which is one, and
 the relying party ID is the page's host (localhost)."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django_otp_webauthn.models import WebAuthnCredential
 
 from security.actions.two_factor import set_two_factor_required
 from security.authenticator import AuthenticatorApp
+from tests.browser.conftest import keep_screenshots
 from tests.factories import PASSWORD, give_totp, secret_of, totp_code
 from workspaces.actions import add_member
 from workspaces.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "two-factor"
-
 
 def shot(page, name):
-    """VERITY_SCREENSHOTS=1 keeps each page at 1280 and 390 px for a human to look at."""
-    if not os.environ.get("VERITY_SCREENSHOTS"):
-        return
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 800})
-        page.screenshot(path=SHOTS / f"{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
+    keep_screenshots(page, "two-factor", name)
 
 
 def assert_fits_a_phone(page):
