@@ -263,8 +263,11 @@ class CountBuffer:
         pid = os.getpid()
         while self._thread_pid == pid:
             time.sleep(settings.VERITY_COUNT_FLUSH_SECONDS)
-            self.flush()
-            sync_with_redis()
+            try:
+                self.flush()
+                sync_with_redis()
+            except Exception:  # the only flusher of this process: it must outlive a bug
+                log.exception("count flusher: one interval failed; it goes on")
 
 
 buffer = CountBuffer()

@@ -100,7 +100,9 @@ class WindowLimiter:
         with self._lock:
             window = self._window
             pushed = {}
-            for key, count in self._counts.items():
+            # A copy (one C call, atomic under the GIL): request threads add keys without
+            # the lock, and iterating the live dict would fail when one does meanwhile.
+            for key, count in dict(self._counts).items():
                 if key not in self._blocked and count * 10 < self._limits.get(key, 0):
                     continue
                 # A busy key is read back even without news from here (INCRBY 0): the

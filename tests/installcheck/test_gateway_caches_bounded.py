@@ -69,3 +69,38 @@ def test_the_count_buffer_is_bounded_when_nothing_flushes_it(monkeypatch, settin
         buffer.add(key, 1_700_000_000)
     assert buffer.pending() == 100
     assert buffer.dropped == 150
+
+
+@pytest.mark.django_db
+def test_the_flusher_outlives_a_failed_interval(monkeypatch, settings):
+    """One interval that raises (a bug, not a sink error) must not stop counting for the
+    life of the process: the next interval flushes."""
+    import threading
+
+    settings.VERITY_COUNT_FLUSHER = True
+    settings.VERITY_COUNT_FLUSH_SECONDS = 0.01
+    written, failed_once = [], threading.Event()
+
+    class Sink:
+        def write(self, counts, seen, failures):
+            written.append(sum(counts.values()))
+
+    def sync_fails_once():
+        if not failed_once.is_set():
+            failed_once.set()
+            raise RuntimeError("dictionary changed size during iteration")
+
+    monkeypatch.setattr(counting, "sync_with_redis", sync_fails_once)
+    buffer = counting.CountBuffer(sink_factory=Sink)
+    key = (1, "web", "shop.example", "visitor", "", "", "", "2026-12-02")
+    buffer.add(key, 1_700_000_000)
+    try:
+        assert failed_once.wait(5)
+        buffer.add(key, 1_700_000_001)
+        for _ in range(500):
+            if sum(written) == 2:
+                break
+            threading.Event().wait(0.01)
+        assert sum(written) == 2
+    finally:
+        buffer._thread_pid = None  # the flusher's loop ends

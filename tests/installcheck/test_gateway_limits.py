@@ -314,3 +314,32 @@ def test_once_the_flood_ends_the_full_limit_is_back():
     assert [first.allow("k", 10) for _ in range(3)] == [True] * 3  # the flood ended
     now[0] = 2003.2  # nothing refused last window: the whole limit again
     assert sum(first.allow("k", 10) for _ in range(20)) == 10
+
+
+def test_sync_survives_requests_adding_keys_meanwhile():
+    """Request threads add keys without the lock while the flusher's sync reads them: it
+    used to fail with 'dictionary changed size during iteration' and kill the flusher."""
+    import sys
+    import threading
+
+    limiter = WindowLimiter(lambda: 100.0)
+
+    def flood():  # quiet keys (far under their limit): sync reads them, sends none
+        for i in range(200_000):
+            limiter.allow(f"s:{i}", 1000)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as CPython allows
+    thread = threading.Thread(target=flood)
+    thread.start()
+    errors = []
+    try:
+        while thread.is_alive() and not errors:
+            try:
+                limiter.sync(None)  # nothing to send: it never reaches Redis
+            except RuntimeError as exc:
+                errors.append(exc)
+    finally:
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
