@@ -131,7 +131,9 @@ def throughput(mixes, env, seconds, rounds, connections, servers, threads=WRK_TH
     for round_no in range(rounds):
         for name in servers:
             for label, (app, warm_file, requests_file) in mixes.items():
-                with Server(name, app, env) as server:
+                # Without the bench-only X-Verity-Worker header (propagation needs it):
+                # the gateway answers the load as in production, the references never add it.
+                with Server(name, app, {**env, "VERITY_GATEWAY_WORKER_HEADER": "0"}) as server:
                     # Warm-up over fresh connections, three times: the kernel hands each
                     # run's connections to the workers unevenly, and a worker first
                     # reached in the measured run would load every snapshot in it.

@@ -195,3 +195,14 @@ def test_the_proxy_header_counts_only_when_configured(workspace, https_only):
     https_only.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     assert call(raw, **forged)[0] == 200
     assert call(raw, HTTP_X_FORWARDED_PROTO="http", **{"wsgi.url_scheme": "https"})[0] == 403
+
+
+def test_a_worker_hands_the_gil_over_every_half_millisecond():
+    """Loading the WSGI application shortens CPython's switch interval (5 ms), so a
+    background thread holding the GIL delays a request by at most that much."""
+    import sys
+
+    import config.wsgi
+
+    assert config.wsgi.GIL_SWITCH_INTERVAL == 0.0005
+    assert sys.getswitchinterval() == pytest.approx(0.0005)
