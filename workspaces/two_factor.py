@@ -30,6 +30,8 @@ MAX_CODE_LENGTH = 64
 RECOVERY_CODES = "Recovery codes"
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l
+RECOVERY_CODE_LENGTH = 10  # without the dash and spaces
+APP_CODE_LENGTH = 6  # an authenticator app's code (security.authenticator: DIGITS)
 
 
 def kind_of(device):
@@ -79,7 +81,7 @@ def second_factor_label(user):
 
 def new_recovery_code():
     """Ten random characters (50 bits), shown as ``abcde-fghij``."""
-    code = get_random_string(10, _RECOVERY_ALPHABET)
+    code = get_random_string(RECOVERY_CODE_LENGTH, _RECOVERY_ALPHABET)
     return f"{code[:5]}-{code[5:]}"
 
 
@@ -99,11 +101,16 @@ def verify_code(user, code):
     code = "".join(code.split()).lower()
     if not code or len(code) > MAX_CODE_LENGTH:
         return None
+    # Each device sees only codes of its own shape: a wrong try counts against the device
+    # it was meant for (django-otp pauses that device), so a right authenticator code must
+    # not pause the recovery codes, nor a mistyped recovery code the authenticator app.
+    is_app_code = code.isdigit() and len(code) == APP_CODE_LENGTH
+    is_recovery_code = len(code.replace("-", "")) == RECOVERY_CODE_LENGTH
     for device in _devices(user):
         kind = kind_of(device)
-        if kind == "totp" and code.isdigit() and device.verify_token(code):
+        if kind == "totp" and is_app_code and device.verify_token(code):
             return device
-        if kind == "recovery" and device.verify_token(recovery_digest(code)):
+        if kind == "recovery" and is_recovery_code and device.verify_token(recovery_digest(code)):
             return device
     return None
 

@@ -78,6 +78,25 @@ def test_a_recovery_code_works_once(client, personas):
     assert "That code is not right" in response.content.decode()
 
 
+def test_a_code_counts_only_against_the_factor_of_its_shape():
+    """django-otp pauses a device after a wrong code. A six-digit code was also tried as a
+    recovery code, so a wrong (or right) authenticator code paused the recovery codes, and
+    the recovery code typed next was refused (a flaky browser test found it)."""
+    from workspaces.two_factor import verify_code
+
+    user = make_user("wrong-app-code")
+    app = give_totp(user)
+    code = recovery_code(user)
+    assert verify_code(user, "000000" if totp_code(app) != "000000" else "111111") is None
+    assert verify_code(user, code) is not None  # not paused by the app's wrong code
+
+    user = make_user("wrong-recovery-code")
+    app = give_totp(user)
+    recovery_code(user)
+    assert verify_code(user, "abcde-fghij") is None
+    assert verify_code(user, totp_code(app)) == app  # not paused by a wrong recovery code
+
+
 def test_a_wrong_code_is_audited_as_a_failed_login(client, personas):
     give_totp(personas["admin"])
     password_step(client)
