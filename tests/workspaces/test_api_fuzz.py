@@ -35,16 +35,18 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 import schemathesis
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from installcheck.jobs import CHECK_INSTALLATION
 from installcheck.models import Installation, Job, JobState, VerificationFailure
 from security.actions.jwt_keys import rotate_messenger_key
 from security.actions.secret_rotation import open_request
-from security.models import MessengerKey, Platform
+from security.models import MessengerKey, Platform, RotationRequest
 from tests.factories import give_totp, make_user, make_workspace, secret_of
 from workspaces.actions import add_member, add_trusted_domain, grant_support
-from workspaces.models import ApiToken, Invitation
+from workspaces.models import ApiToken, Invitation, TrustedDomain, Workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -71,6 +73,8 @@ class Identity:
     token: str
     own: set = field(default_factory=set)  # app_ids of the identity's workspaces
     is_viewer: bool = False
+    username: str = ""
+    role: str = ""
 
     @property
     def headers(self):
@@ -180,6 +184,31 @@ def _seed_family(name, domain, actor, member, role, support):
     return values, markers, secrets
 
 
+ID_GAP = 1_000_000
+
+
+def _far_ids(*models):
+    """What the fuzz itself creates (an invitation, a domain, a rotation, a job) gets an id
+    far past the seeded ones. The negative phase sends ids outside each enum, near the
+    seeded ones; were one of them a fuzz-made object, its 200 would be reported as a
+    schema-violating request accepted (seen when pytest-xdist shifted the ids)."""
+    with connection.cursor() as cursor:
+        for model in models:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+            far = cursor.fetchone()[0] + ID_GAP
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
+                    [model._meta.db_table, far],
+                )
+            else:  # SQLite: Django's AutoField is AUTOINCREMENT, counted in sqlite_sequence
+                cursor.execute(
+                    "INSERT OR REPLACE INTO sqlite_sequence (name, seq) VALUES (%s, %s)",
+                    [model._meta.db_table, far],
+                )
+
+
 @pytest.fixture
 def world(transactional_db, settings):
     # A private cache: the rate limits of earlier runs (and other tests) start at zero.
@@ -198,19 +227,26 @@ def world(transactional_db, settings):
     bravo, bravo_markers, bravo_secrets = _seed_family(
         "Bravo Fuzz", "bravo-fuzz.example", support, viewer, "viewer", support
     )
+    _far_ids(Invitation, TrustedDomain, RotationRequest, Job)
     owners = {}
     for family, values in (("alpha", alpha), ("bravo", bravo)):
         for kind, items in values.items():
             owners.setdefault(kind, {}).update({str(v): family for v in items})
     identities = {
         "admin_of_alpha": Identity(
-            "admin_of_alpha", ApiToken.issue(admin)[1], set(alpha["workspace"])
+            "admin_of_alpha",
+            ApiToken.issue(admin)[1],
+            set(alpha["workspace"]),
+            username=admin.username,
+            role="admin",
         ),
         "viewer_of_bravo": Identity(
             "viewer_of_bravo",
             ApiToken.issue(viewer)[1],
             set(bravo["workspace"]),
             is_viewer=True,
+            username=viewer.username,
+            role="viewer",
         ),
     }
     families = dict.fromkeys(alpha["workspace"], "alpha")
@@ -259,6 +295,14 @@ NONE_SUCH = {
 }
 
 
+def _owners_of(world, kind):
+    """{value: family} of a kind. Every invitation may be resent (the resendable ones
+    first): one left out would be "schema-violating" to the negative phase, yet real."""
+    if kind == "resendable":
+        return {**world.owners["resendable"], **world.owners["invitation"]}
+    return world.owners[kind]
+
+
 def narrow_path_parameters(raw, world, identity):
     """Each known path parameter may take every seeded value of its kind (both workspaces)
     and one that does not exist. The order is by role, never by the random values: the
@@ -275,7 +319,7 @@ def narrow_path_parameters(raw, world, identity):
                 # Not an object (a platform name): the schema's own enum is the truth.
                 assert parameter["name"] in UNOWNED_PATH_PARAMETERS, (path, parameter["name"])
                 continue
-            owners = world.owners[kind]
+            owners = _owners_of(world, kind)
             values = [v for v in owners if owners[v] == family]
             values += [v for v in owners if owners[v] != family] + [str(NONE_SUCH[kind])]
             if parameter["schema"].get("type") == "integer":
@@ -397,7 +441,7 @@ def _owner(case, world, name, value):
     kind = _kind_of(_template(case), name)
     if kind is None:
         return "any" if value in Platform.values else None
-    return world.owners[kind].get(str(value))
+    return _owners_of(world, kind).get(str(value))
 
 
 def _all_seeded(case, world):
@@ -584,8 +628,18 @@ admin = schemathesis.pytest.from_fixture("admin_schema")
 viewer = schemathesis.pytest.from_fixture("viewer_schema")
 
 
+def _keep_identity(identity):
+    """Each case runs as the role its identity is named for. The operations of one test
+    share one world, and an admin may demote or remove itself once the fuzz has made
+    another member admin: every later operation would then see only 403s."""
+    user = get_user_model().objects.get(username=identity.username)
+    for workspace in Workspace.objects.filter(app_id__in=identity.own, is_test=False):
+        add_member(workspace, user, identity.role)
+
+
 def _run(case, world, name, reach):
     identity = world.identities[name]
+    _keep_identity(identity)
     response = case.call_and_validate(
         headers=identity.headers,
         additional_checks=make_checks(world, identity),
