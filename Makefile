@@ -21,8 +21,11 @@ run: $(STAMP)
 	VERITY_DEBUG=$${VERITY_DEBUG:-1} $(BIN)/python bin/run.py --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collects nothing: that is a failure here, not a pass.
+# pytest-xdist: TEST_WORKERS processes (each its own test database and Redis database,
+# tests/settings.py); TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Gateway vs. reference on four servers, propagation, fold, installation page: one table
 # (BENCHMARKS.md). Needs wrk (Debian package) and Redis; uses its own database.

@@ -23,15 +23,23 @@ os.environ.setdefault("VERITY_SECURE_COOKIES", "0")
 # The test client and the live server speak plain HTTP.
 os.environ.setdefault("VERITY_SSL_REDIRECT", "0")
 os.environ.setdefault("VERITY_VAR_DIR", tempfile.mkdtemp(prefix="verity-test-"))
-if os.environ.get("REDIS_URL") and not os.environ.get("VERITY_TEST_REDIS_KEEP_DB"):
-    # Tests flush their Redis database: never the one `make run` uses.
-    test_db = os.environ.get("VERITY_TEST_REDIS_DB", "15")
+# Tests flush their Redis database: never the one `make run` uses, and one per pytest-xdist
+# worker (gw0: VERITY_TEST_REDIS_DB, default 15; gw1: one less; ...). The marker says which
+# process chose it: a worker re-chooses what the controller chose; a process a test starts
+# inherits its worker's marker and keeps the URL, as does one given "1" by a test.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_chooser = _worker or "main"
+if os.environ.get("REDIS_URL") and os.environ.get("VERITY_TEST_REDIS_KEEP_DB") not in (
+    "1",
+    _chooser,
+):
+    test_db = int(os.environ.get("VERITY_TEST_REDIS_DB", "15")) - int(_worker[2:] or 0)
     base = os.environ["REDIS_URL"].rsplit("/", 1)
     if base[-1].isdigit():
         os.environ["REDIS_URL"] = f"{base[0]}/{test_db}"
     else:
         os.environ["REDIS_URL"] = os.environ["REDIS_URL"].rstrip("/") + f"/{test_db}"
-    os.environ["VERITY_TEST_REDIS_KEEP_DB"] = "1"
+    os.environ["VERITY_TEST_REDIS_KEEP_DB"] = _chooser
 
 from config.settings import *  # noqa: E402,F403
 
