@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.cost import cost_rows, server_cost
 from bench.jobs import fold, installation_page, profile
 from bench.load import (
     GATEWAY_APP,
@@ -104,7 +105,7 @@ def load_rows(name, apps):
     return rows
 
 
-def report(meta, load, prop, folded, page, hostile_run=None):
+def report(meta, load, prop, folded, page, hostile_run=None, cost=None):
     rows = []
     rows.append(("Machine", meta["machine"]))
     rows.append(("Stores", f"{meta['database']}, {meta['redis']}"))
@@ -126,6 +127,8 @@ def report(meta, load, prop, folded, page, hostile_run=None):
             best = (name, gw_rps)
     if best and len(load) > 1:
         rows.append(("Fastest gateway server", best[0]))
+    if cost:
+        rows.extend(cost_rows(cost))
     if hostile_run:
         growth = hostile_run["growth_mib"]
         rows.append(
@@ -185,13 +188,13 @@ def main():
     )
     parser.add_argument(
         "--only",
-        default="load,cold,hostile,propagation,fold,page",
-        help="comma-separated subset of load,cold,hostile,propagation,fold,page,profile",
+        default="load,cold,cost,hostile,propagation,fold,page",
+        help="comma-separated subset of load,cold,hostile,propagation,fold,page,profile,cost",
     )
     parser.add_argument("--hostile-requests", type=int, default=1_000_000)
     args = parser.parse_args()
     only = set(args.only.split(","))
-    if shutil.which("wrk") is None and only & {"load", "cold", "hostile", "propagation"}:
+    if shutil.which("wrk") is None and only & {"load", "cold", "hostile", "propagation", "cost"}:
         sys.exit("make bench needs wrk (Debian package wrk).")
     if args.servers == "all":
         servers = list(SERVERS)
@@ -221,7 +224,7 @@ def main():
             + ", ".join(f"{k} {v / REQUEST_MIX:.0%}" for k, v in sorted(expected.items()))
             + f", {WORKSPACES} workspaces",
         }
-        load = prop = folded = page = hostile_run = None
+        load = prop = folded = page = hostile_run = cost = None
         if "profile" in only:
             meta["profile"] = profile(requests_file)
         if only & {"load", "cold"}:
@@ -252,6 +255,16 @@ def main():
                 servers,
                 args.wrk_threads,
             )
+        if "cost" in only:
+            cost = server_cost(
+                (("noio", NOIO_APP), ("gateway", GATEWAY_APP)),
+                env,
+                requests_file,
+                args.seconds,
+                args.connections,
+                PRODUCTION_SERVER,
+                args.wrk_threads,
+            )
         if "hostile" in only:
             hostile_run = hostile(
                 env,
@@ -270,7 +283,7 @@ def main():
             folded = fold(env, workspaces)
         if "page" in only:
             page = installation_page(workspaces)
-        report(meta, load or {}, prop, folded, page, hostile_run)
+        report(meta, load or {}, prop, folded, page, hostile_run, cost)
     finally:
         for process in stack:
             process.terminate()
