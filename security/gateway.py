@@ -80,8 +80,8 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
 
 
 class Ping(NamedTuple):
-    """A parsed ping. A NamedTuple, not a frozen dataclass: built on every request, and
-    its construction costs a quarter (bench.micro)."""
+    """A parsed ping. A NamedTuple, not a frozen dataclass: built on every request, for
+    about a quarter of the dataclass's cost (BENCHMARKS.md)."""
 
     app_id: str
     platform: str

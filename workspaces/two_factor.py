@@ -31,7 +31,6 @@ RECOVERY_CODES = "Recovery codes"
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l
 RECOVERY_CODE_LENGTH = 10  # without the dash and spaces
-APP_CODE_LENGTH = 6  # an authenticator app's code (security.authenticator: DIGITS)
 
 
 def kind_of(device):
@@ -104,11 +103,11 @@ def verify_code(user, code):
     # Each device sees only codes of its own shape: a wrong try counts against the device
     # it was meant for (django-otp pauses that device), so a right authenticator code must
     # not pause the recovery codes, nor a mistyped recovery code the authenticator app.
-    is_app_code = code.isdigit() and len(code) == APP_CODE_LENGTH
     is_recovery_code = len(code.replace("-", "")) == RECOVERY_CODE_LENGTH
     for device in _devices(user):
         kind = kind_of(device)
-        if kind == "totp" and is_app_code and device.verify_token(code):
+        is_app_code = kind == "totp" and code.isdigit() and len(code) == device.DIGITS
+        if is_app_code and device.verify_token(code):
             return device
         if kind == "recovery" and is_recovery_code and device.verify_token(recovery_digest(code)):
             return device
