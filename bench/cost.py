@@ -12,23 +12,20 @@ import resource
 from pathlib import Path
 
 from bench.load import WARM_UP_RUNS, Server, run_wrk
+from bench.mixes import children
 
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _group(pgid):
-    """{pid: CPU seconds} of the processes in process group ``pgid`` (the server's)."""
+def _cpu(pids):
+    """{pid: CPU seconds so far} of ``pids`` (a process gone meanwhile is left out)."""
     found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in pids:
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) == pgid:
-            found[int(entry)] = (int(fields[11]) + int(fields[12])) / TICK
+        found[pid] = (int(fields[11]) + int(fields[12])) / TICK
     return found
 
 
@@ -53,7 +50,8 @@ def _switches(pids):
     return voluntary, involuntary
 
 
-def _children_cpu():
+def _reaped_children_cpu():
+    """CPU seconds of this process's finished children: wrk's, once its run returns."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -65,11 +63,11 @@ def server_cost(apps, env, requests_file, seconds, connections, server_name, thr
         with Server(server_name, app, {**env, "VERITY_GATEWAY_WORKER_HEADER": "0"}) as server:
             for _ in range(WARM_UP_RUNS):
                 run_wrk(server.url, requests_file, 2, connections, threads)
-            pgid = server.process.pid
-            cpu_before, wrk_before = _group(pgid), _children_cpu()
+            processes = [server.process.pid, *children(server.process.pid)]
+            cpu_before, wrk_before = _cpu(processes), _reaped_children_cpu()
             switches_before = _switches(cpu_before)
             result = run_wrk(server.url, requests_file, seconds, connections, threads)
-            cpu_after, wrk_after = _group(pgid), _children_cpu()
+            cpu_after, wrk_after = _cpu(processes), _reaped_children_cpu()
             switches_after = _switches(cpu_after)
         n = result["requests"]
         server_cpu = sum(cpu_after[p] - cpu_before.get(p, 0.0) for p in cpu_after)

@@ -43,7 +43,7 @@ def cold_mix(workspaces, warm_file, path, count, first=0):
 # --------------------------------------------------------------------------- hostile
 
 
-def _children(pid):
+def children(pid):
     """PIDs of the processes whose parent is ``pid``."""
     found = []
     for entry in Path("/proc").iterdir():
@@ -68,7 +68,7 @@ def rss_kib(pid):
 
 def workers_rss(server_pid):
     """{worker pid: RSS in KiB} of a server's worker processes (its children)."""
-    return {pid: rss_kib(pid) for pid in _children(server_pid)}
+    return {pid: rss_kib(pid) for pid in children(server_pid)}
 
 
 def run_hostile(url, app_ids, offset, seconds, connections):
