@@ -33,6 +33,21 @@ from .redis import client
 
 log = logging.getLogger("verity.counting")
 
+
+class _Process:
+    """This process's id, read once and again in a forked child: ``add`` compares it on
+    every request, and os.getpid() is a system call each time."""
+
+    def __init__(self):
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self):
+        self.pid = os.getpid()
+
+
+_process = _Process()
+
 COUNTS_KEY = "verity:counts"
 VLOG_KEY = "verity:vlog:{workspace_id}"
 VLOG_DIRTY_KEY = "verity:vlog:dirty"
@@ -192,7 +207,7 @@ class CountBuffer:
             events.append((key, now, failure))
         else:
             self.dropped += 1
-        if self._thread_pid != os.getpid() and settings.VERITY_COUNT_FLUSHER:
+        if self._thread_pid != _process.pid and settings.VERITY_COUNT_FLUSHER:
             self._start_flusher()
 
     def flush_discard(self):

@@ -37,6 +37,7 @@ from .ping_state import (  # noqa: F401  (origin_hosts, request_ids: tests reach
     conf,
     days,
     origin_hosts,
+    parsed_pings,
     request_ids,
     source_address,
 )
@@ -258,7 +259,7 @@ def _handle(method, meta, read, secure):
         return _error(413, "payload_too_large", TOO_LARGE, request_id)
 
     try:
-        parsed = gateway.parse_ping(body)
+        parsed = parsed_pings.parse(body)
     except gateway.BadPing as exc:
         return _respond(exc.decision(), request_id)
     origin = meta.get("HTTP_ORIGIN")

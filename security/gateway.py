@@ -76,7 +76,11 @@ def _unique_keys(pairs):
 
 # One decoder, built once: json.loads(body, object_pairs_hook=...) would build a decoder
 # per call (~2.4 µs a ping, measured); reusing this one costs ~0.3 µs over plain loads.
+# parse_ping calls its C scanner as JSONDecoder.decode does, without decode's two frames:
+# whitespace, one value, whitespace, and nothing after it.
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+_SCAN = _DECODER.scan_once
+_SPACE = json.decoder.WHITESPACE.match
 
 
 class Ping(NamedTuple):
@@ -130,12 +134,12 @@ def parse_ping(body):
     try:
         if isinstance(body, bytes | bytearray):  # as json.loads decodes bytes
             body = _text(body)
-        data = _DECODER.decode(body)
+        data, end = _SCAN(body, _SPACE(body, 0).end())
     except _DuplicateKey:
         raise BadPing(MESSAGES[DUPLICATE_KEY], code=DUPLICATE_KEY) from None
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError, StopIteration):  # StopIteration: no value at all
         raise BadPing("The body must be a JSON object.") from None
-    if not isinstance(data, dict):
+    if _SPACE(body, end).end() != len(body) or not isinstance(data, dict):
         raise BadPing("The body must be a JSON object.")
     values, errors = {}, {}
     for name, value in data.items():  # only the ping's own fields; others are ignored
@@ -173,6 +177,11 @@ class SecretCandidate:
     reference: str
     secret: str
     valid_until: datetime | None = None
+    # The secret's keyed HMAC, made once per snapshot (hashing.keyed).
+    mac: object = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "mac", hashing.keyed(self.secret))
 
     def usable_at(self, now):
         return self.valid_until is None or self.valid_until > now
@@ -380,7 +389,7 @@ def decide(ping, config, origin_host, now):
     if ping.user_hash is not None:
         if not platform.hmac_allowed:
             return _failure(HMAC_NOT_ALLOWED, platform, identifier, "hmac", ping, now)
-        usable = [(s.reference, s.secret) for s in platform.secrets if s.usable_at(now)]
+        usable = [(s.reference, s.mac) for s in platform.secrets if s.usable_at(now)]
         reference = hashing.matching_secret(usable, identifier, ping.user_hash)
         if reference is not None:
             return Decision(200, VERIFIED, proof=reference, method="hmac", identifier=identifier)

@@ -2,6 +2,7 @@
 traffic: the source addresses, the rendered answers and the count buffer (the Origin,
 token and snapshot caches are covered by test_gateway_memory)."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -46,8 +47,6 @@ def test_bad_requests_with_their_fields_are_never_kept():
 
 def test_a_spliced_answer_is_the_json_of_the_whole_body():
     """The request id spliced into a kept answer gives the bytes json.dumps would."""
-    import json
-
     policy = gateway.VersionPolicy("5.2.0", datetime(2027, 3, 1, tzinfo=UTC))
     decision = Decision(
         200, "unverified", code="missing_user_hash", message='é"\n', version_policy=policy
@@ -104,3 +103,41 @@ def test_the_flusher_outlives_a_failed_interval(monkeypatch, settings):
         assert sum(written) == 2
     finally:
         buffer._thread_pid = None  # the flusher's loop ends
+
+
+def _body(i, padding=""):
+    return json.dumps(
+        {"app_id": f"app_{i:016x}", "platform": "web", "user_id": f"u{i}", "page": padding}
+    ).encode()
+
+
+def test_a_repeated_body_is_parsed_once_into_the_same_ping():
+    memo = ping_state.ParsedPings()
+    first = memo.parse(_body(1))
+    assert memo.parse(_body(1)) is first
+    assert first == gateway.parse_ping(_body(1))
+    assert len(memo) == 1
+
+
+def test_the_parsed_pings_are_bounded_by_entries_and_by_bytes():
+    memo = ping_state.ParsedPings(max_entries=50, max_bytes=4000, max_body=200)
+    for i in range(500):
+        assert memo.parse(_body(i)).user_id == f"u{i}"
+        assert len(memo) <= 50
+        assert memo.nbytes <= 4000
+    memo.clear()
+    for i in range(500):  # bodies of ~150 bytes: the byte bound is the tighter one
+        memo.parse(_body(i, "x" * 90))
+        assert memo.nbytes <= 4000
+        assert len(memo) <= 4000 // 150
+
+
+def test_bad_bodies_and_long_bodies_are_never_kept():
+    memo = ping_state.ParsedPings(max_body=200)
+    for body in (b"{", b'{"app_id": 1}', b'{"a": 1, "a": 2}', b"[]"):
+        with pytest.raises(gateway.BadPing):
+            memo.parse(body)
+    long_body = _body(1, "x" * 300)
+    assert memo.parse(long_body).user_id == "u1"
+    assert len(memo) == 0
+    assert memo.nbytes == 0
