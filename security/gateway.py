@@ -358,8 +358,42 @@ _UNTRUSTED = Decision(
 _VISITOR = Decision(200, VISITOR)
 
 
+# Decisions already made, per (ping, Origin host): (the snapshot decided under, the
+# decision, the moment it may change). A ping without a token is decided by the snapshot
+# and by the clock only where a retired secret's grace or a version policy's sunset ends,
+# so the decision kept is the one ``_decide`` would make again until then, under that same
+# snapshot object (a changed workspace is a new snapshot). Tokens carry their own times:
+# never kept here (security.tokens keeps its own verifications). Bounded: emptied when full.
+_DECIDED = {}
+_MAX_DECIDED = 4096
+
+
+def _next_change(platform, now):
+    """The first moment after ``now`` at which a decision under ``platform`` may differ."""
+    moments = [s.valid_until for s in platform.secrets if s.valid_until is not None]
+    policy = platform.version_policy
+    if policy is not None and policy.sunset_at is not None:
+        moments.append(policy.sunset_at)
+    return min((m for m in moments if m > now), default=None)
+
+
 def decide(ping, config, origin_host, now):
     """Steps 3-7 of the decision table; the caller has done 1 (parse) and 2 (lookup)."""
+    if ping.user_jwt is not None:
+        return _decide(ping, config, origin_host, now)
+    key = (ping, origin_host)
+    kept = _DECIDED.get(key)
+    if kept is not None and kept[0] is config and (kept[2] is None or now < kept[2]):
+        return kept[1]
+    decision = _decide(ping, config, origin_host, now)
+    if len(_DECIDED) >= _MAX_DECIDED:
+        _DECIDED.clear()
+    platform = config.platforms.get(ping.platform)
+    _DECIDED[key] = (config, decision, platform and _next_change(platform, now))
+    return decision
+
+
+def _decide(ping, config, origin_host, now):
     if (
         ping.platform == "web"
         and config.trusted_domains
