@@ -107,7 +107,9 @@ class ParsedPings:
     time (BENCHMARKS.md); parse_ping is a pure function of the bytes, so the Ping kept is
     the one it would make again. Only valid pings are kept, only bodies of at most
     ``max_body`` bytes, at most ``max_entries`` of them holding ``max_bytes`` of bodies
-    in all: when the next one would pass either bound, the memo is emptied first."""
+    in all: when the next one would pass either bound, the memo is emptied first. Not a
+    security.tokens.BoundedCache: its LRU move on every hit and its deep_size on every
+    put would cost the hit and the miss (every body of the cold mix) more than a dict."""
 
     def __init__(self, max_entries=4096, max_bytes=1 << 20, max_body=2048):
         self.max_entries, self.max_bytes, self.max_body = max_entries, max_bytes, max_body

@@ -1,8 +1,9 @@
 """The messenger gateway's rules (SPEC §3): parse a ping, decide its fate.
 
-Pure: plain values in, plain values out. The HTTP endpoint (installcheck.views) reads
-the body and the Origin, fetches a WorkspaceConfig snapshot, calls ``decide``, counts
-the outcome and renders ``Decision.body``.
+Plain values in, plain values out; ``decide`` keeps the decisions of pings without a
+token (``_DECIDED``), each the one it would make again. The HTTP endpoint
+(installcheck.ping) reads the body and the Origin, fetches a WorkspaceConfig snapshot,
+calls ``decide``, counts the outcome and renders ``Decision.body``.
 """
 
 import json
